@@ -1,0 +1,18 @@
+"""The lake: one filesystem and target API, chosen by the root URL (a local path or gs://)."""
+
+from lake.base import Lake
+from lake.local import LocalLake
+
+
+def open_lake(root: str) -> Lake:
+    """The lake implementation for `root`: a local folder, or a GCS bucket/prefix for gs:// URLs."""
+    if root.startswith("gs://"):
+        from lake.gcs import GcsLake  # imported lazily: the local lake needs no Google client
+
+        return GcsLake(root)
+    if "://" in root and not root.startswith("file://"):
+        raise ValueError(f"unsupported lake root {root!r}: use a local path, file:// or gs://")
+    return LocalLake(root.removeprefix("file://"))
+
+
+__all__ = ["Lake", "open_lake"]

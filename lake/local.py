@@ -1,0 +1,46 @@
+"""The embedded default: the lake is a folder on this machine."""
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
+
+import luigi
+import luigi.format
+from luigi.local_target import LocalFileSystem
+
+from lake.base import Lake
+
+
+class _RecursiveLocalFileSystem(LocalFileSystem):
+    """Luigi's local filesystem, with listdir returning the files below a folder as the GCS one does."""
+
+    def listdir(self, path: str) -> list[str]:
+        return sorted(os.path.join(folder, name) for folder, _, names in os.walk(path) for name in names)
+
+
+class LocalLake(Lake):
+    """A lake in a local folder; relative roots are made absolute so spark-submit sees the same paths."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(os.path.expanduser(root))
+        self.fs = _RecursiveLocalFileSystem()
+
+    def target(self, *parts: str) -> luigi.LocalTarget:
+        return luigi.LocalTarget(self.url(*parts), format=luigi.format.Nop)
+
+    @contextmanager
+    def open_write(self, *parts: str) -> Iterator[BinaryIO]:
+        """Write beside the destination under a hidden temporary name; rename on success, delete on error."""
+        path = self.url(*parts)
+        folder, name = os.path.split(path)
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp_path = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                yield out
+            os.replace(tmp_path, path)
+        except BaseException:
+            os.unlink(tmp_path)
+            raise

@@ -1,0 +1,40 @@
+"""The runner interface and the job package every runner ships."""
+
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+SPARK_PACKAGE = Path(__file__).resolve().parent.parent / "spark"
+
+
+class SparkJobError(RuntimeError):
+    """A Spark job ended in failure; the message carries the job's own error output."""
+
+
+class SparkRunner(Protocol):
+    def run(self, job: str, args: Sequence[str], on_status: Callable[[str], None] | None = None) -> None:
+        """Run spark/{job}.py with `args`; return when it succeeded, raise SparkJobError otherwise."""
+
+
+def job_file(job: str) -> Path:
+    path = SPARK_PACKAGE / f"{job}.py"
+    if not path.is_file():
+        raise ValueError(f"no Spark job {job!r}: {path} does not exist")
+    return path
+
+
+def package_zip() -> tuple[str, bytes]:
+    """The spark/ package as a zip (for --py-files), and a short hash of its sources naming the version."""
+    sources = sorted(SPARK_PACKAGE.glob("*.py"))
+    digest = hashlib.sha256()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for source in sources:
+            content = source.read_bytes()
+            digest.update(source.name.encode() + b"\0" + content)
+            info = zipfile.ZipInfo(f"spark/{source.name}", date_time=(1980, 1, 1, 0, 0, 0))
+            archive.writestr(info, content)
+    return digest.hexdigest()[:16], buffer.getvalue()

@@ -1,0 +1,91 @@
+"""Run a job with the spark-submit that ships with pyspark, on this machine (local master by default)."""
+
+import collections
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from runners.base import SparkJobError, job_file, package_zip
+
+logger = logging.getLogger("luigi-interface")
+
+_TAIL_LINES = 60
+
+
+def java_executable() -> str:
+    """The java Spark will use; a clear error when there is none."""
+    java_home = os.environ.get("JAVA_HOME")
+    candidate = os.path.join(java_home, "bin", "java") if java_home else shutil.which("java")
+    if not candidate or not os.access(candidate, os.X_OK):
+        raise SparkJobError(
+            "Java is required to run Spark locally and none was found (JAVA_HOME unset and no java on PATH). "
+            "Install Java 17, e.g. `apt-get install openjdk-17-jre-headless`, or run on Dataproc."
+        )
+    return candidate
+
+
+def spark_submit_executable() -> str:
+    beside_python = Path(sys.executable).parent / "spark-submit"
+    found = str(beside_python) if beside_python.exists() else shutil.which("spark-submit")
+    if not found:
+        raise SparkJobError("spark-submit not found: install the project (pip install -e .) to get pyspark")
+    return found
+
+
+def _staged_package() -> str:
+    """Write the zipped spark/ package once per code version and return its path."""
+    version, content = package_zip()
+    path = Path(tempfile.gettempdir()) / f"openlibrary-spark-{version}.zip"
+    if not path.exists():
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(content)
+        tmp.replace(path)
+    return str(path)
+
+
+class LocalSparkRunner:
+    """spark-submit on this machine; the job file plus the zipped spark/ package, like Dataproc receives."""
+
+    def __init__(self, master: str, driver_memory: str, conf: dict[str, str]) -> None:
+        self.master = master
+        self.driver_memory = driver_memory
+        self.conf = dict(conf)
+
+    def command(self, job: str, args: Sequence[str]) -> list[str]:
+        conf = {"spark.sql.session.timeZone": "UTC", **self.conf}
+        command = [
+            spark_submit_executable(),
+            "--master",
+            self.master,
+            "--driver-memory",
+            self.driver_memory,
+            "--py-files",
+            _staged_package(),
+        ]
+        for key, value in sorted(conf.items()):
+            command += ["--conf", f"{key}={value}"]
+        return [*command, str(job_file(job)), *args]
+
+    def run(self, job: str, args: Sequence[str], on_status: Callable[[str], None] | None = None) -> None:
+        java_executable()
+        command = self.command(job, args)
+        env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+        logger.info("spark-submit %s %s", job, " ".join(args))
+        if on_status:
+            on_status(f"running Spark job {job} on {self.master}")
+        tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True, errors="replace"
+        ) as process:
+            assert process.stdout is not None
+            for line in process.stdout:
+                tail.append(line.rstrip("\n"))
+                logger.debug("[%s] %s", job, line.rstrip("\n"))
+        if process.returncode != 0:
+            output = "\n".join(tail)
+            raise SparkJobError(f"Spark job {job} failed (exit {process.returncode}); last output:\n{output}")

@@ -1,0 +1,1 @@
+"""Talking to Open Library: releases, dump downloads, and re-chunking a dump into parts."""

@@ -1,0 +1,68 @@
+"""Small I/O helpers every job shares: JSON files and the job's argument parser.
+
+Paths are URLs Spark understands (a local path, file://, gs://); files go through Hadoop's
+FileSystem so the same code writes to a local folder and to GCS.
+"""
+
+import argparse
+import json
+import time
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+
+def _hadoop_path(spark: SparkSession, url: str) -> tuple[Any, Any]:
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(url)
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if fs.getScheme() == "file":
+        fs = fs.getRawFileSystem()  # no .crc side files beside local JSON documents
+    return fs, path
+
+
+def read_json(spark: SparkSession, url: str) -> Any:
+    """Read one small JSON document (a manifest, a metrics file)."""
+    fs, path = _hadoop_path(spark, url)
+    stream = fs.open(path)
+    try:
+        reader = spark.sparkContext._jvm.java.io.BufferedReader(
+            spark.sparkContext._jvm.java.io.InputStreamReader(stream, "UTF-8")
+        )
+        lines = []
+        line = reader.readLine()
+        while line is not None:
+            lines.append(line)
+            line = reader.readLine()
+    finally:
+        stream.close()
+    return json.loads("\n".join(lines))
+
+
+def write_json(spark: SparkSession, url: str, document: Any) -> None:
+    """Write one small JSON document, replacing any file of that name."""
+    fs, path = _hadoop_path(spark, url)
+    out = fs.create(path, True)
+    try:
+        out.write(bytearray(json.dumps(document, indent=2, sort_keys=True).encode("utf-8")))
+    finally:
+        out.close()
+
+
+def exists(spark: SparkSession, url: str) -> bool:
+    fs, path = _hadoop_path(spark, url)
+    return bool(fs.exists(path))
+
+
+def job_parser(description: str) -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(description=description)
+
+
+class Stopwatch:
+    """Seconds since creation, for the durations a job records in its metrics."""
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+
+    def seconds(self) -> float:
+        return round(time.monotonic() - self._start, 3)

@@ -1,0 +1,172 @@
+"""The table contract: schemas of every curated table, mart and quarantine table, and which dump feeds which.
+
+Later checks, the marts job and users read these names; change them only with a migration.
+"""
+
+from pyspark.sql import types as T
+
+STRING = T.StringType()
+INT = T.IntegerType()
+LONG = T.LongType()
+STRINGS = T.ArrayType(T.StringType())
+
+
+def _schema(*fields: tuple[str, T.DataType]) -> T.StructType:
+    return T.StructType([T.StructField(name, dtype, nullable=True) for name, dtype in fields])
+
+
+CURATED: dict[str, T.StructType] = {
+    "authors": _schema(
+        ("author_key", STRING),
+        ("name", STRING),
+        ("personal_name", STRING),
+        ("fuller_name", STRING),
+        ("alternate_names", STRINGS),
+        ("birth_date", STRING),
+        ("death_date", STRING),
+        ("bio", STRING),
+        ("remote_ids", T.MapType(STRING, STRING)),
+        ("revision", INT),
+        ("created", T.TimestampType()),
+        ("last_modified", T.TimestampType()),
+    ),
+    "works": _schema(
+        ("work_key", STRING),
+        ("title", STRING),
+        ("subtitle", STRING),
+        ("first_publish_date", STRING),
+        ("description", STRING),
+        ("subjects", STRINGS),
+        ("subject_places", STRINGS),
+        ("subject_people", STRINGS),
+        ("subject_times", STRINGS),
+        ("covers", T.ArrayType(LONG)),
+        ("revision", INT),
+        ("created", T.TimestampType()),
+        ("last_modified", T.TimestampType()),
+    ),
+    "work_authors": _schema(
+        ("work_key", STRING),
+        ("author_key", STRING),
+        ("ordinal", INT),
+        ("role", STRING),
+    ),
+    "editions": _schema(
+        ("edition_key", STRING),
+        ("work_key", STRING),
+        ("title", STRING),
+        ("subtitle", STRING),
+        ("publishers", STRINGS),
+        ("publish_date", STRING),
+        ("publish_year", INT),
+        ("number_of_pages", INT),
+        ("physical_format", STRING),
+        ("languages", STRINGS),
+        ("isbn_10", STRINGS),
+        ("isbn_13", STRINGS),
+        ("lccn", STRINGS),
+        ("oclc_numbers", STRINGS),
+        ("ocaid", STRING),
+        ("revision", INT),
+        ("created", T.TimestampType()),
+        ("last_modified", T.TimestampType()),
+    ),
+    "edition_authors": _schema(
+        ("edition_key", STRING),
+        ("author_key", STRING),
+        ("ordinal", INT),
+    ),
+    "edition_isbns": _schema(
+        ("edition_key", STRING),
+        ("isbn13", STRING),
+    ),
+    "ratings": _schema(
+        ("work_key", STRING),
+        ("edition_key", STRING),
+        ("rating", INT),
+        ("rated_on", T.DateType()),
+    ),
+    "reading_log": _schema(
+        ("work_key", STRING),
+        ("edition_key", STRING),
+        ("shelf", STRING),
+        ("logged_on", T.DateType()),
+    ),
+    "redirects": _schema(
+        ("from_key", STRING),
+        ("to_key", STRING),
+    ),
+}
+
+MARTS: dict[str, T.StructType] = {
+    "dim_author": _schema(
+        ("author_key", STRING),
+        ("name", STRING),
+        ("birth_date", STRING),
+        ("death_date", STRING),
+        ("work_count", LONG),
+    ),
+    "dim_work": _schema(
+        ("work_key", STRING),
+        ("title", STRING),
+        ("first_publish_year", INT),
+        ("author_keys", STRINGS),
+        ("edition_count", LONG),
+        ("rating_count", LONG),
+        ("rating_avg", T.DoubleType()),
+        ("want_to_read", LONG),
+        ("currently_reading", LONG),
+        ("already_read", LONG),
+    ),
+    "dim_subject": _schema(
+        ("subject", STRING),
+        ("work_count", LONG),
+    ),
+    "fct_ratings": _schema(
+        ("work_key", STRING),
+        ("edition_key", STRING),
+        ("rating", INT),
+        ("rated_on", T.DateType()),
+    ),
+    "fct_shelves": _schema(
+        ("work_key", STRING),
+        ("edition_key", STRING),
+        ("shelf", STRING),
+        ("logged_on", T.DateType()),
+    ),
+}
+
+QUARANTINE = _schema(
+    ("line", STRING),
+    ("reason", STRING),
+    ("source_file", STRING),
+)
+
+# Dump name (as in ol_dump_{dump}_{release}.txt.gz) -> the tables it feeds; the first one is the
+# dump's primary table, whose rows reconcile with the dump's lines: rows + quarantined == lines.
+DUMP_TABLES: dict[str, tuple[str, ...]] = {
+    "authors": ("authors",),
+    "works": ("works", "work_authors"),
+    "editions": ("editions", "edition_authors", "edition_isbns"),
+    "ratings": ("ratings",),
+    "reading-log": ("reading_log",),
+    "redirects": ("redirects",),
+}
+
+# Record type a line of each typed dump must carry (column 1); ratings and reading-log have no type column.
+DUMP_RECORD_TYPES: dict[str, str] = {
+    "authors": "/type/author",
+    "works": "/type/work",
+    "editions": "/type/edition",
+    "redirects": "/type/redirect",
+}
+
+# Why a line went to quarantine. Every input line is either a row of its dump's primary table or
+# one quarantine row carrying exactly one of these reasons.
+WRONG_COLUMN_COUNT = "wrong_column_count"
+INVALID_JSON = "invalid_json"
+UNEXPECTED_TYPE = "unexpected_type"
+MISSING_KEY = "missing_key"
+INVALID_VALUE = "invalid_value"
+SUPERSEDED_REVISION = "superseded_revision"
+REASONS = (WRONG_COLUMN_COUNT, INVALID_JSON, UNEXPECTED_TYPE, MISSING_KEY, INVALID_VALUE, SUPERSEDED_REVISION)

@@ -1,0 +1,79 @@
+"""Every setting of the pipeline: one luigi.Config class per luigi.cfg section.
+
+Precedence, highest first: command line (`--lake-root ./other`), environment variables and `.env`
+(`LAKE_ROOT=...`, i.e. SECTION_KEY in capitals), luigi.cfg, the defaults below.
+"""
+
+import os
+
+import luigi
+import luigi.configuration
+from dotenv import load_dotenv
+
+DUMPS = ("authors", "works", "editions", "ratings", "reading-log", "redirects")
+
+
+class openlibrary(luigi.Config):
+    base_url = luigi.Parameter(
+        default="https://openlibrary.org/data",
+        description="Where the dumps are: ol_dump_{dump}_{release}.txt.gz below it. http(s):// or file://",
+    )
+    dumps = luigi.ListParameter(
+        default=list(DUMPS), description=f"Dumps to process, any of {', '.join(DUMPS)}"
+    )
+    timeout_s = luigi.FloatParameter(
+        default=60.0, significant=False, description="Seconds to wait for Open Library's servers per request"
+    )
+
+
+class lake(luigi.Config):
+    root = luigi.Parameter(
+        default="./data", description="Root of the data lake: a local folder, or gs://BUCKET/PREFIX"
+    )
+
+
+class ingest(luigi.Config):
+    part_mb = luigi.FloatParameter(
+        default=256,
+        significant=False,
+        description="Uncompressed MB per raw part (Spark reads one part per task)",
+    )
+    compress_level = luigi.IntParameter(
+        default=1, significant=False, description="gzip level (1-9) of the raw parts: 1 is fastest"
+    )
+
+
+class spark(luigi.Config):
+    runner = luigi.ChoiceParameter(
+        default="local", choices=["local"], significant=False, description="Where Spark jobs run: local"
+    )
+    master = luigi.Parameter(
+        default="local[*]", significant=False, description="Spark master of the local runner"
+    )
+    driver_memory = luigi.Parameter(
+        default="2g",
+        significant=False,
+        description="spark.driver.memory (in local mode, all of Spark's memory)",
+    )
+    conf = luigi.DictParameter(
+        default={},
+        significant=False,
+        description='Extra Spark properties as JSON, e.g. {"spark.sql.shuffle.partitions": "8"}',
+    )
+
+
+CONFIG_CLASSES: tuple[type[luigi.Config], ...] = (openlibrary, lake, ingest, spark)
+
+
+def apply_environment(dotenv_path: str | None = None) -> None:
+    """Load `.env`, then let SECTION_KEY environment variables override luigi.cfg (the CLI still wins)."""
+    load_dotenv(dotenv_path or os.path.join(os.getcwd(), ".env"), override=False)
+    config = luigi.configuration.get_config()
+    for config_class in CONFIG_CLASSES:
+        section = config_class.get_task_family()
+        if not config.has_section(section):
+            config.add_section(section)
+        for name, _ in config_class.get_params():
+            value = os.environ.get(f"{section}_{name}".upper())
+            if value is not None:
+                config.set(section, name, value)

@@ -1,0 +1,97 @@
+"""IngestDump: stream one dump file from Open Library into the lake's raw zone, re-chunked."""
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+import luigi
+
+from source.download import open_stream
+from source.rechunk import RechunkResult, rechunk
+from source.release import dump_url
+from tasks import config
+from tasks.context import current_lake
+from tasks.release import ReleaseParameter
+
+MB = 1024 * 1024
+_STATUS_EVERY_S = 2.0
+
+
+class IngestDump(luigi.Task):
+    """Writes raw/{release}/{dump}/part-NNNNN.txt.gz (gzip, ~part_mb uncompressed each), then _MANIFEST.json.
+
+    The source is streamed: nothing is staged on local disk and memory stays flat. The manifest is written
+    last and is the completion target, so a crashed ingest leaves nothing that looks complete.
+    """
+
+    release = ReleaseParameter(default="latest", description="Release date YYYY-MM-DD, or latest")
+    dump = luigi.ChoiceParameter(choices=config.DUMPS, description="Which dump file")
+
+    def output(self) -> luigi.Target:
+        return current_lake().target(*self._manifest_path())
+
+    def run(self) -> None:
+        lake = current_lake()
+        settings = config.ingest()
+        url = dump_url(config.openlibrary().base_url, self.dump, self.release)
+        lake.remove("raw", self.release, self.dump)  # parts left by a crashed attempt
+        started = time.monotonic()
+        started_at = dt.datetime.now(dt.UTC)
+        with open_stream(url, timeout=config.openlibrary().timeout_s) as stream:
+            result = rechunk(
+                stream.chunks(),
+                open_part=lambda name: lake.open_write("raw", self.release, self.dump, name),
+                part_bytes=int(settings.part_mb * MB),
+                compress_level=settings.compress_level,
+                progress=self._progress_reporter(stream.total_bytes),
+                name=url,
+            )
+            expected_bytes = stream.total_bytes
+        if expected_bytes is not None and result.source_bytes != expected_bytes:
+            raise OSError(
+                f"{url}: received {result.source_bytes} bytes, Content-Length said {expected_bytes}"
+            )
+        lake.write_json(
+            self._manifest(url, result, started_at, time.monotonic() - started), *self._manifest_path()
+        )
+        self.set_progress_percentage(100)
+
+    def _manifest_path(self) -> tuple[str, ...]:
+        return ("raw", self.release, self.dump, "_MANIFEST.json")
+
+    def _manifest(self, url: str, result: RechunkResult, started_at: dt.datetime, seconds: float) -> dict:
+        return {
+            "source_url": url,
+            "release": self.release,
+            "dump": self.dump,
+            "bytes": result.source_bytes,
+            "md5": result.md5,
+            "lines": result.lines,
+            "uncompressed_bytes": result.uncompressed_bytes,
+            "parts": [{"path": part.path, "lines": part.lines, "bytes": part.bytes} for part in result.parts],
+            "started_at": started_at.isoformat(timespec="seconds"),
+            "duration_s": round(seconds, 3),
+        }
+
+    def _progress_reporter(self, total_bytes: int | None) -> Callable[[int, int], None]:
+        """Report bytes, lines, rate and ETA to the scheduler, at most every couple of seconds."""
+        started = time.monotonic()
+        last = 0.0
+
+        def report(done_bytes: int, lines: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last < _STATUS_EVERY_S:
+                return
+            last = now
+            rate = done_bytes / max(now - started, 1e-6)
+            message = f"{done_bytes / MB:,.0f} MB downloaded, {lines:,} lines, {rate / MB:.1f} MB/s"
+            if total_bytes:
+                self.set_progress_percentage(min(99, int(100 * done_bytes / total_bytes)))
+                eta = (total_bytes - done_bytes) / rate if rate else 0
+                message += (
+                    f", {100 * done_bytes / total_bytes:.0f}% of {total_bytes / MB:,.0f} MB, ETA {eta:,.0f} s"
+                )
+            self.set_status_message(message)
+
+        return report

@@ -1,0 +1,36 @@
+"""OpenLibraryPipeline: everything for one release, from download to report."""
+
+import luigi
+
+from source.release import check_release
+from tasks import config
+from tasks.ingest import IngestDump
+from tasks.release import ReleaseParameter
+from tasks.report import RunReport
+
+
+class OpenLibraryPipeline(luigi.WrapperTask):
+    """Runs RunReport for the release, which pulls BuildMarts, TransformDump and IngestDump for each dump.
+
+    Before anything runs, every dump still to be ingested is checked at the source: a release with a
+    missing or empty (20-byte gzip) file is refused with an error naming the file.
+    """
+
+    release = ReleaseParameter(
+        default="latest", description="Release date YYYY-MM-DD, or latest (resolved once)"
+    )
+
+    def requires(self) -> RunReport:
+        self._check_source()
+        return RunReport(release=self.release)
+
+    def _check_source(self) -> None:
+        settings = config.openlibrary()
+        unknown = sorted(set(settings.dumps) - set(config.DUMPS))
+        if unknown:
+            raise ValueError(f"unknown dumps in [openlibrary] dumps: {unknown}; known: {list(config.DUMPS)}")
+        pending = [
+            dump for dump in settings.dumps if not IngestDump(release=self.release, dump=dump).complete()
+        ]
+        if pending:
+            check_release(settings.base_url.rstrip("/"), self.release, pending, timeout=settings.timeout_s)

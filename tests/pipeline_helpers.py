@@ -1,0 +1,93 @@
+"""Helpers for the tests that run the Luigi graph: test configuration, sample releases, reading outputs."""
+
+import gzip
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import luigi
+import luigi.configuration
+import pyarrow.parquet as pq
+from luigi.task_register import Register
+
+from source.sample import SAMPLE_RELEASE, build_sample_release
+
+RELEASE = SAMPLE_RELEASE
+DUMPS = ("authors", "works", "editions", "ratings", "reading-log", "redirects")
+SPARK_CONF = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"}
+
+
+def pipeline_settings(base_url: str, lake_root: Path) -> dict[str, dict[str, str]]:
+    """The luigi.cfg sections a test run uses: small parts (so dumps split), 2 local cores, no Spark UI."""
+    return {
+        "openlibrary": {"base_url": base_url, "dumps": json.dumps(list(DUMPS)), "timeout_s": "10"},
+        "lake": {"root": str(lake_root)},
+        "ingest": {"part_mb": "0.1", "compress_level": "1"},
+        "spark": {
+            "runner": "local",
+            "master": "local[2]",
+            "driver_memory": "1g",
+            "conf": json.dumps(SPARK_CONF),
+        },
+    }
+
+
+@contextmanager
+def luigi_config(settings: dict[str, dict[str, str]]) -> Iterator[None]:
+    """Pin the given configuration for the duration of a test, then restore the previous values."""
+    config = luigi.configuration.get_config()
+    previous: list[tuple[str, str, str | None]] = []
+    for section, values in settings.items():
+        if not config.has_section(section):
+            config.add_section(section)
+        for key, value in values.items():
+            previous.append((section, key, config.get(section, key, None)))
+            config.set(section, key, value)
+    Register.clear_instance_cache()
+    try:
+        yield
+    finally:
+        for section, key, value in reversed(previous):
+            if value is None:
+                config.remove_option(section, key)
+            else:
+                config.set(section, key, value)
+        Register.clear_instance_cache()
+
+
+def write_config_file(path: Path, settings: dict[str, dict[str, str]]) -> Path:
+    """The same settings as a luigi.cfg file, for luigi processes started by a test."""
+    lines = []
+    for section, values in settings.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {value}" for key, value in values.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def sample_release(folder: Path, extra_lines: dict[str, list[str]] | None = None) -> Path:
+    """The bundled sample release as gz files in `folder`, with `extra_lines` appended to some dumps."""
+    build_sample_release(folder)
+    for dump, lines in (extra_lines or {}).items():
+        path = folder / f"ol_dump_{dump}_{RELEASE}.txt.gz"
+        content = gzip.decompress(path.read_bytes()) + "".join(lines).encode("utf-8")
+        with gzip.GzipFile(path, "wb", mtime=0) as out:
+            out.write(content)
+    return folder
+
+
+def source_lines(folder: Path, dump: str) -> list[str]:
+    """The lines of a dump as served, decoded: the oracle the tests compute expectations from."""
+    return (
+        gzip.decompress((folder / f"ol_dump_{dump}_{RELEASE}.txt.gz").read_bytes())
+        .decode("utf-8")
+        .splitlines()
+    )
+
+
+def read_table(folder: Path) -> list[dict[str, Any]]:
+    """All rows of a Parquet folder written by Spark, read with pyarrow (an independent reader)."""
+    assert (folder / "_SUCCESS").exists(), f"{folder} is not complete"
+    return pq.read_table(folder).to_pylist()

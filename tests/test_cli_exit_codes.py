@@ -1,0 +1,55 @@
+"""What cron sees: refused releases and failed tasks exit non-zero, naming the file, publishing nothing."""
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.dumpserver import DumpServer
+from tests.pipeline_helpers import DUMPS, RELEASE, pipeline_settings, sample_release, write_config_file
+
+PROJECT = Path(__file__).resolve().parent.parent
+SCHEDULING_ERROR, TASK_FAILED = 35, 30  # luigi.cfg [retcode]
+
+
+def run_luigi(tmp_path: Path, base_url: str, *args: str) -> subprocess.CompletedProcess:
+    config = write_config_file(tmp_path / "luigi.cfg", pipeline_settings(base_url, tmp_path / "lake"))
+    return subprocess.run(
+        [sys.executable, "-m", "luigi", "--module", "tasks", *args, "--local-scheduler"],
+        cwd=PROJECT, env={**os.environ, "LUIGI_CONFIG_PATH": str(config)},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_a_release_missing_a_dump_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    source = sample_release(tmp_path / "source")
+    (source / f"ol_dump_ratings_{RELEASE}.txt.gz").unlink()
+    with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
+        completed = run_luigi(tmp_path, server.url, "OpenLibraryPipeline", "--release", RELEASE)
+    assert completed.returncode == SCHEDULING_ERROR, completed.stderr[-2000:]
+    assert f"ol_dump_ratings_{RELEASE}.txt.gz" in completed.stderr
+    assert not (tmp_path / "lake").exists()
+
+
+def test_a_release_with_an_empty_dump_is_refused(tmp_path: Path) -> None:
+    source = sample_release(tmp_path / "source")
+    empty = source / f"ol_dump_works_{RELEASE}.txt.gz"
+    empty.write_bytes(gzip.compress(b"", mtime=0))
+    assert empty.stat().st_size == 20
+    with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
+        completed = run_luigi(tmp_path, server.url, "OpenLibraryPipeline", "--release", "latest")
+    assert completed.returncode == SCHEDULING_ERROR, completed.stderr[-2000:]
+    assert f"ol_dump_works_{RELEASE}.txt.gz" in completed.stderr
+    assert not (tmp_path / "lake").exists()
+
+
+def test_a_truncated_dump_fails_the_ingest_and_publishes_no_manifest(tmp_path: Path) -> None:
+    source = sample_release(tmp_path / "source")
+    works = source / f"ol_dump_works_{RELEASE}.txt.gz"
+    works.write_bytes(works.read_bytes()[: works.stat().st_size // 2])
+    with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
+        completed = run_luigi(tmp_path, server.url, "IngestDump", "--release", RELEASE, "--dump", "works")
+    assert completed.returncode == TASK_FAILED, completed.stderr[-2000:]
+    assert "truncated" in completed.stderr.lower()
+    assert not (tmp_path / "lake" / "raw" / RELEASE / "works" / "_MANIFEST.json").exists()

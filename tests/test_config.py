@@ -1,0 +1,59 @@
+"""Settings enter one way: luigi.cfg, then environment/.env (SECTION_KEY), then the command line."""
+
+from pathlib import Path
+
+import pytest
+from luigi.cmdline_parser import CmdlineParser
+
+from tasks import config
+from tasks.config import apply_environment
+from tasks.release import ReleaseParameter
+from tests.pipeline_helpers import luigi_config
+
+
+@pytest.fixture
+def pinned_config():
+    with luigi_config({"lake": {"root": "./from-cfg"}, "spark": {"master": "local[3]"}}):
+        yield
+
+
+def test_environment_overrides_the_config_file(pinned_config, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKE_ROOT", "gs://bucket/from-env")
+    apply_environment()
+    assert config.lake().root == "gs://bucket/from-env"
+    assert config.spark().master == "local[3]"
+
+
+def test_dotenv_file_is_read_without_overriding_the_environment(
+    pinned_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("SPARK_MASTER=local[1]\nLAKE_ROOT=/from-dotenv\n")
+    monkeypatch.setenv("LAKE_ROOT", "/from-env")
+    monkeypatch.delenv("SPARK_MASTER", raising=False)
+    apply_environment(str(env_file))
+    monkeypatch.delenv("SPARK_MASTER")  # load_dotenv set it in os.environ
+    assert (config.lake().root, config.spark().master) == ("/from-env", "local[1]")
+
+
+def test_command_line_wins(pinned_config, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKE_ROOT", "/from-env")
+    apply_environment()
+    with CmdlineParser.global_instance(["IngestDump", "--dump", "works", "--lake-root", "./lake-check"]):
+        assert config.lake().root == "./lake-check"
+
+
+def test_every_setting_is_described() -> None:
+    for config_class in config.CONFIG_CLASSES:
+        for name, parameter in config_class.get_params():
+            assert parameter.description, f"[{config_class.get_task_family()}] {name} has no description"
+
+
+@pytest.mark.parametrize("value", ["2026-13-01", "yesterday", "2026-10-31T00:00"])
+def test_a_release_must_be_a_date_or_latest(value: str) -> None:
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        ReleaseParameter().normalize(value)
+
+
+def test_a_release_date_is_kept_as_given() -> None:
+    assert ReleaseParameter().normalize("2026-10-31") == "2026-10-31"

@@ -1,0 +1,49 @@
+"""The local runner: what spark-submit receives, and the job's own error when it fails."""
+
+import zipfile
+
+import pytest
+
+from runners import LocalSparkRunner, SparkJobError, make_runner
+
+
+def runner() -> LocalSparkRunner:
+    return LocalSparkRunner(master="local[1]", driver_memory="512m", conf={"spark.ui.enabled": "false"})
+
+
+def test_spark_submit_gets_the_job_file_and_the_zipped_package() -> None:
+    command = runner().command("transform_dump", ["--dump", "works"])
+    assert command[-3:] == [command[-3], "--dump", "works"]
+    assert command[-3].endswith("spark/transform_dump.py")
+    assert command[command.index("--master") + 1] == "local[1]"
+    assert "spark.sql.session.timeZone=UTC" in command
+    assert "spark.ui.enabled=false" in command
+    with zipfile.ZipFile(command[command.index("--py-files") + 1]) as package:
+        assert {"spark/__init__.py", "spark/tables.py", "spark/transform_dump.py"} <= set(package.namelist())
+
+
+def test_an_unknown_job_is_refused() -> None:
+    with pytest.raises(ValueError, match="no Spark job 'nope'"):
+        runner().command("nope", [])
+
+
+def test_an_unknown_runner_is_refused() -> None:
+    with pytest.raises(ValueError, match="runner 'yarn'"):
+        make_runner("yarn", master="local", driver_memory="1g", conf={})
+
+
+def test_missing_java_is_said_clearly(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SparkJobError, match="Java is required"):
+        runner().run("transform_dump", [])
+
+
+def test_a_failing_job_raises_with_its_own_error(tmp_path) -> None:
+    missing = tmp_path / "raw" / "_MANIFEST.json"
+    args = ["--dump", "works", "--manifest", str(missing), "--curated", str(tmp_path / "curated"),
+            "--quarantine", str(tmp_path / "q"), "--metrics", str(tmp_path / "m.json")]  # fmt: skip
+    with pytest.raises(SparkJobError, match="transform_dump failed") as failure:
+        runner().run("transform_dump", args)
+    assert "_MANIFEST.json" in str(failure.value)
+    assert not (tmp_path / "m.json").exists()
