@@ -1,0 +1,223 @@
+"""Spark job: the curated tables of a release -> the marts, every key resolved through redirects.
+
+spark-submit spark/build_marts.py --curated URL --marts URL --metrics URL --dumps authors,works,...
+
+No fan-out: fct_ratings and fct_shelves have exactly one row per ratings / reading_log row (checked before
+the metrics document is written last).
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from spark import tables
+from spark.jobio import Stopwatch, job_parser, write_json
+from spark.parse import publish_year
+
+REDIRECT_HOPS = 8
+SHELF_COLUMNS = {
+    "Want to Read": "want_to_read",
+    "Currently Reading": "currently_reading",
+    "Already Read": "already_read",
+}
+
+
+def resolve_redirects(redirects: DataFrame, hops: int = REDIRECT_HOPS) -> DataFrame:
+    """from_key -> final to_key, following chains up to `hops` links.
+
+    A key that still has somewhere to go after `hops` links (a cycle, or a longer chain) resolves to
+    itself: leaving it alone is safer than picking an arbitrary point of the loop. A from_key listed with
+    several targets uses the smallest one, so the answer is deterministic and never fans out.
+    """
+    edges = (
+        redirects.where(F.col("from_key").isNotNull() & F.col("to_key").isNotNull())
+        .where(F.col("from_key") != F.col("to_key"))
+        .groupBy("from_key")
+        .agg(F.min("to_key").alias("to_key"))
+    )
+    current = edges
+    for _ in range(hops):
+        step = edges.select(F.col("from_key").alias("via"), F.col("to_key").alias("next"))
+        current = current.join(step, current["to_key"] == step["via"], "left").select(
+            "from_key", F.coalesce("next", "to_key").alias("to_key")
+        )
+    unfinished = edges.select(F.col("from_key").alias("pending"))
+    return current.join(unfinished, current["to_key"] == unfinished["pending"], "left").select(
+        "from_key",
+        F.when(F.col("pending").isNull(), F.col("to_key")).otherwise(F.col("from_key")).alias("to_key"),
+    )
+
+
+def resolve(frame: DataFrame, column: str, resolved: DataFrame) -> DataFrame:
+    """Replace `column` by its redirect target (itself when it has none). One row out per row in."""
+    mapping = resolved.select(F.col("from_key").alias("_from"), F.col("to_key").alias("_to"))
+    joined = frame.join(mapping, frame[column] == mapping["_from"], "left")
+    return joined.withColumn(column, F.coalesce("_to", column)).drop("_from", "_to")
+
+
+def _count_by(frame: DataFrame, key: str, name: str) -> DataFrame:
+    return frame.groupBy(key).agg(F.count(F.lit(1)).alias(name))
+
+
+def _zero(name: str) -> Column:
+    return F.coalesce(F.col(name), F.lit(0)).cast("long").alias(name)
+
+
+def fct_ratings(ratings: DataFrame, resolved: DataFrame) -> DataFrame:
+    return resolve(resolve(ratings, "work_key", resolved), "edition_key", resolved)
+
+
+def fct_shelves(reading_log: DataFrame, resolved: DataFrame) -> DataFrame:
+    return resolve(resolve(reading_log, "work_key", resolved), "edition_key", resolved)
+
+
+def resolved_work_authors(work_authors: DataFrame, resolved: DataFrame) -> DataFrame:
+    return resolve(resolve(work_authors, "work_key", resolved), "author_key", resolved)
+
+
+def dim_author(authors: DataFrame, work_authors: DataFrame) -> DataFrame:
+    """One row per author; work_count = distinct works naming the author (keys already resolved)."""
+    counts = (
+        work_authors.select("author_key", "work_key")
+        .distinct()
+        .groupBy("author_key")
+        .agg(F.count(F.lit(1)).alias("work_count"))
+    )
+    return (
+        authors.select("author_key", "name", "birth_date", "death_date")
+        .join(counts, "author_key", "left")
+        .select("author_key", "name", "birth_date", "death_date", _zero("work_count"))
+    )
+
+
+def dim_work(
+    works: DataFrame, work_authors: DataFrame, editions: DataFrame, ratings: DataFrame, shelves: DataFrame
+) -> DataFrame:
+    """One row per work with its authors, editions, ratings and reading-log shelves (all keys resolved)."""
+    author_keys = work_authors.groupBy("work_key").agg(
+        F.array_distinct(
+            F.transform(
+                F.sort_array(F.collect_list(F.struct("ordinal", "author_key"))), lambda e: e["author_key"]
+            )
+        ).alias("author_keys")
+    )
+    edition_stats = editions.groupBy("work_key").agg(
+        F.count(F.lit(1)).alias("edition_count"), F.min("publish_year").alias("first_edition_year")
+    )
+    rating_stats = ratings.groupBy("work_key").agg(
+        F.count(F.lit(1)).alias("rating_count"), F.avg("rating").alias("rating_avg")
+    )
+    shelf_stats = shelves.groupBy("work_key").agg(
+        *(F.count(F.when(F.col("shelf") == shelf, 1)).alias(name) for shelf, name in SHELF_COLUMNS.items())
+    )
+    joined = (
+        works.select("work_key", "title", "first_publish_date")
+        .join(author_keys, "work_key", "left")
+        .join(edition_stats, "work_key", "left")
+        .join(rating_stats, "work_key", "left")
+        .join(shelf_stats, "work_key", "left")
+    )
+    return joined.select(
+        "work_key",
+        "title",
+        F.coalesce(publish_year(F.col("first_publish_date")), F.col("first_edition_year")).alias(
+            "first_publish_year"
+        ),
+        F.coalesce(F.col("author_keys"), F.array().cast("array<string>")).alias("author_keys"),
+        _zero("edition_count"),
+        _zero("rating_count"),
+        F.col("rating_avg"),
+        *(_zero(name) for name in SHELF_COLUMNS.values()),
+    )
+
+
+def dim_subject(works: DataFrame) -> DataFrame:
+    """Distinct works per subject (trimmed; empty subjects left out)."""
+    subjects = works.select("work_key", F.explode("subjects").alias("subject")).select(
+        "work_key", F.trim("subject").alias("subject")
+    )
+    return (
+        subjects.where(F.col("subject").isNotNull() & (F.col("subject") != ""))
+        .distinct()
+        .groupBy("subject")
+        .agg(F.count(F.lit(1)).alias("work_count"))
+    )
+
+
+def build_marts(curated: dict[str, DataFrame]) -> dict[str, DataFrame]:
+    resolved = resolve_redirects(curated["redirects"])
+    work_authors = resolved_work_authors(curated["work_authors"], resolved)
+    editions = resolve(curated["editions"], "work_key", resolved)
+    ratings = fct_ratings(curated["ratings"], resolved)
+    shelves = fct_shelves(curated["reading_log"], resolved)
+    marts = {
+        "dim_author": dim_author(curated["authors"], work_authors),
+        "dim_work": dim_work(curated["works"], work_authors, editions, ratings, shelves),
+        "dim_subject": dim_subject(curated["works"]),
+        "fct_ratings": ratings,
+        "fct_shelves": shelves,
+    }
+    return {name: conform(frame, name) for name, frame in marts.items()}
+
+
+def conform(frame: DataFrame, mart: str) -> DataFrame:
+    schema = tables.MARTS[mart]
+    return frame.select(
+        *(F.col(field.name).cast(field.dataType).alias(field.name) for field in schema.fields)
+    )
+
+
+def read_curated(spark: SparkSession, curated_url: str, dumps: Sequence[str]) -> dict[str, DataFrame]:
+    """The curated tables of the given dumps; empty frames (with the contract's schema) for the others."""
+    present = {table for dump in dumps for table in tables.DUMP_TABLES[dump]}
+    return {
+        table: spark.read.schema(schema).parquet(f"{curated_url.rstrip('/')}/{table}")
+        if table in present
+        else spark.createDataFrame([], schema)
+        for table, schema in tables.CURATED.items()
+    }
+
+
+def run(spark: SparkSession, args: Any) -> dict[str, Any]:
+    clock = Stopwatch()
+    dumps = [dump for dump in args.dumps.split(",") if dump]
+    curated = read_curated(spark, args.curated, dumps)
+    marts_url = args.marts.rstrip("/")
+    for name, frame in build_marts(curated).items():
+        frame.write.mode("overwrite").parquet(f"{marts_url}/{name}")
+    counts = {name: spark.read.parquet(f"{marts_url}/{name}").count() for name in tables.MARTS}
+    fan_out = {
+        "ratings": curated["ratings"].count(),
+        "fct_ratings": counts["fct_ratings"],
+        "reading_log": curated["reading_log"].count(),
+        "fct_shelves": counts["fct_shelves"],
+    }
+    if fan_out["ratings"] != fan_out["fct_ratings"] or fan_out["reading_log"] != fan_out["fct_shelves"]:
+        raise RuntimeError(f"fan-out in the fact marts: {fan_out}")
+    metrics = {"marts": counts, "fan_out_check": fan_out, "dumps": dumps, "duration_s": clock.seconds()}
+    write_json(spark, args.metrics, metrics)
+    return metrics
+
+
+def parse_args(argv: Sequence[str] | None) -> Any:
+    parser = job_parser(__doc__ or "")
+    parser.add_argument("--curated", required=True, help="URL of curated/{release}")
+    parser.add_argument("--marts", required=True, help="URL of marts/{release}")
+    parser.add_argument("--metrics", required=True, help="URL of the metrics JSON to write last")
+    parser.add_argument("--dumps", required=True, help="comma-separated dumps whose tables exist")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    spark = SparkSession.builder.appName("build_marts").getOrCreate()
+    try:
+        run(spark, args)
+    finally:
+        spark.stop()
+
+
+if __name__ == "__main__":
+    main()

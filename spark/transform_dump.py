@@ -1,0 +1,385 @@
+"""Spark job: one raw dump (re-chunked parts) -> its curated Parquet tables + quarantined lines + metrics.
+
+spark-submit spark/transform_dump.py --dump works --manifest URL --curated URL --quarantine URL --metrics URL
+
+Every input line ends in exactly one place: a row of the dump's primary table, or one quarantine row
+(the raw line and the reason). The job checks rows + quarantined == the manifest's line count and writes
+the metrics document last; when the check fails it raises and writes no metrics.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pyspark import StorageLevel
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from spark import tables
+from spark.jobio import Stopwatch, job_parser, read_json, write_json
+from spark.parse import (
+    integer,
+    integers,
+    isbn13s,
+    key_of,
+    keys_of,
+    language_codes,
+    publish_year,
+    text_value,
+    timestamp_of,
+)
+
+S = T.StringType()
+STRINGS = T.ArrayType(S)
+CORRUPT = "_corrupt"
+QUARANTINE_COLUMNS = ("line", "reason", "source_file")
+SHELVES = ("Want to Read", "Currently Reading", "Already Read")
+
+
+def _json_schema(*fields: tuple[str, T.DataType]) -> T.StructType:
+    """What the job reads from a record's JSON. Fields whose JSON type varies are strings (raw JSON text)."""
+    return T.StructType(
+        [T.StructField(name, dtype) for name, dtype in fields]
+        + [T.StructField("revision", S), T.StructField("created", S), T.StructField("last_modified", S)]
+        + [T.StructField(CORRUPT, S)]
+    )
+
+
+AUTHOR_ENTRY = T.StructType([T.StructField(name, S) for name in ("author", "role", "type")])
+
+JSON_SCHEMAS: dict[str, T.StructType] = {
+    "authors": _json_schema(
+        ("name", S), ("personal_name", S), ("fuller_name", S), ("alternate_names", STRINGS),
+        ("birth_date", S), ("death_date", S), ("bio", S), ("remote_ids", T.MapType(S, S)),
+    ),
+    "works": _json_schema(
+        ("title", S), ("subtitle", S), ("first_publish_date", S), ("description", S),
+        ("subjects", STRINGS), ("subject_places", STRINGS), ("subject_people", STRINGS),
+        ("subject_times", STRINGS), ("covers", STRINGS), ("authors", T.ArrayType(AUTHOR_ENTRY)),
+    ),
+    "editions": _json_schema(
+        ("works", STRINGS), ("authors", STRINGS), ("title", S), ("subtitle", S), ("publishers", STRINGS),
+        ("publish_date", S), ("number_of_pages", S), ("physical_format", S), ("languages", STRINGS),
+        ("isbn_10", STRINGS), ("isbn_13", STRINGS), ("lccn", STRINGS), ("oclc_numbers", STRINGS),
+        ("ocaid", S),
+    ),
+    "redirects": _json_schema(("location", S)),
+}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------- classify
+
+
+def _columns(lines: DataFrame) -> DataFrame:
+    """value (one raw line) -> line, source_file, cols (the tab-separated columns)."""
+    return lines.select(
+        F.col("value").alias("line"),
+        F.input_file_name().alias("source_file"),
+        F.split("value", "\t", -1).alias("cols"),
+    )
+
+
+def _first_reason(*checks: tuple[Column, str]) -> Column:
+    """The reason of the first failing check, in priority order; null when the line is good."""
+    reason: Any = F
+    for failed, name in checks:
+        reason = reason.when(failed, F.lit(name))
+    return reason
+
+
+def classify_records(lines: DataFrame, dump: str) -> DataFrame:
+    """Typed dumps (five columns + JSON): line, source_file, key, record (parsed JSON), revision, reason."""
+    parsed = _columns(lines).select(
+        "line",
+        "source_file",
+        F.size("cols").alias("n"),
+        F.col("cols")[0].alias("type"),
+        F.col("cols")[1].alias("key"),
+        F.col("cols")[2].alias("revision_column"),
+        F.from_json(
+            F.col("cols")[4], JSON_SCHEMAS[dump], {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+        ).alias("record"),
+    )
+    checks = [
+        (F.col("n") != 5, tables.WRONG_COLUMN_COUNT),
+        (F.col("record").isNull() | F.col(f"record.{CORRUPT}").isNotNull(), tables.INVALID_JSON),
+        (F.col("type") != tables.DUMP_RECORD_TYPES[dump], tables.UNEXPECTED_TYPE),
+        (F.col("key").isNull() | (F.trim("key") == ""), tables.MISSING_KEY),
+    ]
+    if dump == "redirects":
+        checks.append((F.coalesce(F.trim("record.location"), F.lit("")) == "", tables.MISSING_KEY))
+    return parsed.select(
+        "line",
+        "source_file",
+        "key",
+        "record",
+        F.coalesce(integer(F.col("record.revision")), integer(F.col("revision_column"))).alias("revision"),
+        _first_reason(*checks).alias("reason"),
+    )
+
+
+def mark_superseded(classified: DataFrame) -> DataFrame:
+    """Among good records sharing a key, keep the highest revision (then the latest last_modified, then the
+    line itself, so the choice is deterministic); mark the others superseded_revision."""
+    order = Window.partitionBy("key", F.col("reason").isNull()).orderBy(
+        F.col("revision").desc_nulls_last(),
+        timestamp_of(F.col("record.last_modified")).desc_nulls_last(),
+        F.col("line").desc(),
+    )
+    rank = F.row_number().over(order)
+    return classified.withColumn(
+        "reason",
+        F.when(F.col("reason").isNull() & (rank > 1), F.lit(tables.SUPERSEDED_REVISION)).otherwise(
+            F.col("reason")
+        ),
+    )
+
+
+def classify_rows(lines: DataFrame, dump: str) -> DataFrame:
+    """Ratings and reading-log dumps (four columns, \\N for null): line, source_file, the fields, reason."""
+    parsed = _columns(lines).select(
+        "line",
+        "source_file",
+        F.size("cols").alias("n"),
+        F.col("cols")[0].alias("work_key"),
+        F.when(F.col("cols")[1] != "\\N", F.col("cols")[1]).alias("edition_key"),
+        F.col("cols")[2].alias("value"),
+        F.to_date(F.col("cols")[3], "yyyy-MM-dd").alias("day"),
+        F.col("cols")[3].rlike(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").alias("day_shaped"),
+    )
+    valid_value = F.col("value").rlike("^[1-5]$") if dump == "ratings" else F.col("value").isin(*SHELVES)
+    reason = _first_reason(
+        (F.col("n") != 4, tables.WRONG_COLUMN_COUNT),
+        (F.col("work_key").isNull() | F.col("work_key").isin("", "\\N"), tables.MISSING_KEY),
+        (~valid_value | F.col("day").isNull() | ~F.col("day_shaped"), tables.INVALID_VALUE),
+    )
+    return parsed.withColumn("reason", reason)
+
+
+# ----------------------------------------------------------------------------------------------- tables
+
+
+def _record(name: str) -> Column:
+    return F.col(f"record.{name}")
+
+
+def _stamps() -> list[Column]:
+    return [
+        F.col("revision").cast("int").alias("revision"),
+        timestamp_of(_record("created")).alias("created"),
+        timestamp_of(_record("last_modified")).alias("last_modified"),
+    ]
+
+
+def authors_tables(good: DataFrame) -> dict[str, DataFrame]:
+    authors = good.select(
+        F.col("key").alias("author_key"),
+        *(text_value(_record(name)).alias(name) for name in ("name", "personal_name", "fuller_name")),
+        _record("alternate_names").alias("alternate_names"),
+        text_value(_record("birth_date")).alias("birth_date"),
+        text_value(_record("death_date")).alias("death_date"),
+        text_value(_record("bio")).alias("bio"),
+        _record("remote_ids").alias("remote_ids"),
+        *_stamps(),
+    )
+    return {"authors": authors}
+
+
+def works_tables(good: DataFrame) -> dict[str, DataFrame]:
+    works = good.select(
+        F.col("key").alias("work_key"),
+        text_value(_record("title")).alias("title"),
+        text_value(_record("subtitle")).alias("subtitle"),
+        text_value(_record("first_publish_date")).alias("first_publish_date"),
+        text_value(_record("description")).alias("description"),
+        *(
+            _record(name).alias(name)
+            for name in ("subjects", "subject_places", "subject_people", "subject_times")
+        ),
+        integers(_record("covers")).alias("covers"),
+        *_stamps(),
+    )
+    entries = good.select(
+        F.col("key").alias("work_key"), F.posexplode(_record("authors")).alias("ordinal", "entry")
+    )
+    work_authors = entries.select(
+        "work_key",
+        key_of(F.col("entry.author")).alias("author_key"),
+        "ordinal",
+        text_value(F.col("entry.role")).alias("role"),
+    ).where(F.col("author_key").isNotNull())
+    return {"works": works, "work_authors": work_authors}
+
+
+def editions_tables(good: DataFrame) -> dict[str, DataFrame]:
+    editions = good.select(
+        F.col("key").alias("edition_key"),
+        keys_of(_record("works"))[0].alias("work_key"),
+        text_value(_record("title")).alias("title"),
+        text_value(_record("subtitle")).alias("subtitle"),
+        _record("publishers").alias("publishers"),
+        text_value(_record("publish_date")).alias("publish_date"),
+        publish_year(text_value(_record("publish_date"))).alias("publish_year"),
+        integer(_record("number_of_pages")).alias("number_of_pages"),
+        text_value(_record("physical_format")).alias("physical_format"),
+        language_codes(_record("languages")).alias("languages"),
+        *(_record(name).alias(name) for name in ("isbn_10", "isbn_13", "lccn", "oclc_numbers")),
+        text_value(_record("ocaid")).alias("ocaid"),
+        *_stamps(),
+    )
+    edition_authors = good.select(
+        F.col("key").alias("edition_key"), F.posexplode(_record("authors")).alias("ordinal", "entry")
+    ).select("edition_key", key_of(F.col("entry")).alias("author_key"), "ordinal")
+    edition_isbns = good.select(
+        F.col("key").alias("edition_key"),
+        F.explode(isbn13s(_record("isbn_10"), _record("isbn_13"))).alias("isbn13"),
+    )
+    return {
+        "editions": editions,
+        "edition_authors": edition_authors.where(F.col("author_key").isNotNull()),
+        "edition_isbns": edition_isbns,
+    }
+
+
+def redirects_tables(good: DataFrame) -> dict[str, DataFrame]:
+    return {
+        "redirects": good.select(F.col("key").alias("from_key"), F.trim(_record("location")).alias("to_key"))
+    }
+
+
+def ratings_tables(good: DataFrame) -> dict[str, DataFrame]:
+    ratings = good.select(
+        "work_key", "edition_key", F.col("value").cast("int").alias("rating"), F.col("day").alias("rated_on")
+    )
+    return {"ratings": ratings}
+
+
+def reading_log_tables(good: DataFrame) -> dict[str, DataFrame]:
+    log = good.select(
+        "work_key", "edition_key", F.col("value").alias("shelf"), F.col("day").alias("logged_on")
+    )
+    return {"reading_log": log}
+
+
+TABLE_BUILDERS: dict[str, Callable[[DataFrame], dict[str, DataFrame]]] = {
+    "authors": authors_tables,
+    "works": works_tables,
+    "editions": editions_tables,
+    "redirects": redirects_tables,
+    "ratings": ratings_tables,
+    "reading-log": reading_log_tables,
+}
+
+
+def skipped_counts(good: DataFrame, dump: str) -> dict[str, int]:
+    """Entries left out of a child table because they name nothing (counted for the report)."""
+    if dump == "works":
+        missing = F.size(
+            F.filter(F.coalesce(_record("authors"), F.array()), lambda e: key_of(e.author).isNull())
+        )
+        return {"work_authors_without_author": int(good.select(F.sum(missing)).first()[0] or 0)}
+    if dump == "editions":
+        entries = F.coalesce(_record("authors"), F.array().cast(STRINGS))
+        missing = F.size(F.filter(entries, lambda e: key_of(e).isNull()))
+        return {"edition_authors_without_key": int(good.select(F.sum(missing)).first()[0] or 0)}
+    return {}
+
+
+def classify(lines: DataFrame, dump: str) -> DataFrame:
+    """Every line with its parsed fields and reason (null = good), superseded revisions marked."""
+    if dump in tables.DUMP_RECORD_TYPES:
+        return mark_superseded(classify_records(lines, dump))
+    return classify_rows(lines, dump)
+
+
+def conform(frame: DataFrame, schema: T.StructType) -> DataFrame:
+    """Exactly the contract's columns, order and types."""
+    return frame.select(
+        *(F.col(field.name).cast(field.dataType).alias(field.name) for field in schema.fields)
+    )
+
+
+def transform(lines: DataFrame, dump: str) -> tuple[dict[str, DataFrame], DataFrame, DataFrame]:
+    """(tables by name, quarantine rows, the classified frame — persist it: both outputs read it)."""
+    classified = classify(lines, dump)
+    good = classified.where(F.col("reason").isNull())
+    built = TABLE_BUILDERS[dump](good)
+    outputs = {name: conform(built[name], tables.CURATED[name]) for name in tables.DUMP_TABLES[dump]}
+    quarantine = conform(classified.where(F.col("reason").isNotNull()), tables.QUARANTINE)
+    return outputs, quarantine, classified
+
+
+# ------------------------------------------------------------------------------------------------- main
+
+
+def _child(url: str, *parts: str) -> str:
+    return "/".join([url.rstrip("/"), *parts])
+
+
+def _parent(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[0]
+
+
+def run(spark: SparkSession, args: Any) -> dict[str, Any]:
+    """Read the parts listed in the manifest, write tables and quarantine, check and write metrics."""
+    clock = Stopwatch()
+    spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")  # unparseable dates are null, not errors
+    manifest = read_json(spark, args.manifest)
+    parts = [_child(_parent(args.manifest), part["path"]) for part in manifest["parts"]]
+    lines = spark.read.text(parts)
+    outputs, quarantine, classified = transform(lines, args.dump)
+    classified.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        for name, frame in outputs.items():
+            frame.write.mode("overwrite").parquet(_child(args.curated, name))
+        quarantine.write.mode("overwrite").parquet(args.quarantine)
+        skipped = skipped_counts(classified.where(F.col("reason").isNull()), args.dump)
+    finally:
+        classified.unpersist()
+    counts = {name: spark.read.parquet(_child(args.curated, name)).count() for name in outputs}
+    reasons = {
+        row["reason"]: row["count"]
+        for row in spark.read.parquet(args.quarantine).groupBy("reason").count().collect()
+    }
+    primary = tables.DUMP_TABLES[args.dump][0]
+    metrics = {
+        "dump": args.dump,
+        "release": manifest.get("release"),
+        "lines": manifest["lines"],
+        "tables": counts,
+        "written": counts[primary],
+        "quarantined": dict(sorted(reasons.items())),
+        "quarantined_total": sum(reasons.values()),
+        "skipped": skipped,
+        "duration_s": clock.seconds(),
+    }
+    if metrics["written"] + metrics["quarantined_total"] != metrics["lines"]:
+        raise RuntimeError(
+            f"{args.dump}: {metrics['written']} rows + {metrics['quarantined_total']} quarantined "
+            f"!= {metrics['lines']} lines in {args.manifest}"
+        )
+    write_json(spark, args.metrics, metrics)
+    return metrics
+
+
+def parse_args(argv: Sequence[str] | None) -> Any:
+    parser = job_parser(__doc__ or "")
+    parser.add_argument("--dump", required=True, choices=sorted(tables.DUMP_TABLES))
+    parser.add_argument("--manifest", required=True, help="URL of raw/{release}/{dump}/_MANIFEST.json")
+    parser.add_argument("--curated", required=True, help="URL of curated/{release}")
+    parser.add_argument("--quarantine", required=True, help="URL of quarantine/{release}/{dump}")
+    parser.add_argument("--metrics", required=True, help="URL of the metrics JSON to write last")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    spark = SparkSession.builder.appName(f"transform_dump {args.dump}").getOrCreate()
+    try:
+        run(spark, args)
+    finally:
+        spark.stop()
+
+
+if __name__ == "__main__":
+    main()
