@@ -1,38 +1,140 @@
-"""Re-chunk a gzip dump: gunzip as it streams in, split on line boundaries, gzip each part."""
+"""Re-chunk a gzip dump: gunzip as it streams in, split on line boundaries, gzip each part.
 
+Memory stays flat whatever the dump's size: one compressed chunk, at most one block of decompressed
+bytes, and the compressor state of the part being written. Lines are never held whole, so even a
+line longer than a part streams through.
+"""
+
+import contextlib
 import gzip
 import hashlib
 import zlib
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import BinaryIO
 
-_PROGRESS_EVERY_BYTES = 4 << 20
+BLOCK_BYTES = 1 << 20  # most decompressed bytes held at once
+PROGRESS_EVERY_BYTES = 4 << 20  # compressed bytes between two progress calls
+
+OpenPart = Callable[[str], AbstractContextManager[BinaryIO]]
 
 
 class CorruptDumpError(ValueError):
-    """The dump is not a complete, valid gzip stream of records."""
+    """The dump is not a complete, valid gzip stream of records; the message names the dump."""
 
 
 @dataclass
 class Part:
     path: str
     lines: int
-    bytes: int
+    bytes: int  # compressed size written
 
 
 @dataclass
 class RechunkResult:
-    source_bytes: int
-    md5: str
+    source_bytes: int  # compressed bytes read
+    md5: str  # of the compressed bytes read
     lines: int
-    uncompressed_bytes: int
-    parts: list[Part] = field(default_factory=list)
+    uncompressed_bytes: int  # of the source, as gunzip gives it (no newline added)
+    parts: list[Part]
+
+
+def rechunk(
+    chunks: Iterable[bytes],
+    open_part: OpenPart,
+    part_bytes: int,
+    compress_level: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    name: str = "dump",
+) -> RechunkResult:
+    """Stream a gzip dump into gzip parts part-NNNNN.txt.gz of about `part_bytes` uncompressed bytes.
+
+    A part ends at the first line end at or after `part_bytes`; a line is never split, and a final
+    line without a newline gets one. Each part is written through `open_part(part_name)`, published by
+    leaving its context cleanly; on any error the open part's context is left with that error.
+    `progress(compressed_bytes, lines)` is called every PROGRESS_EVERY_BYTES and once at the end.
+    Raises CorruptDumpError for a truncated or corrupt gzip stream, and for a dump holding no records.
+    """
+    if part_bytes < 1:
+        raise ValueError(f"part_bytes must be at least 1, got {part_bytes}")
+    md5 = hashlib.md5(usedforsecurity=False)
+    source_bytes = 0
+    next_progress = PROGRESS_EVERY_BYTES
+    gunzip = _Gunzip(name)
+    parts = _PartWriter(open_part, part_bytes, compress_level)
+    try:
+        for chunk in chunks:
+            md5.update(chunk)
+            source_bytes += len(chunk)
+            for block in gunzip.feed(chunk):
+                parts.write(block)
+            if progress is not None and source_bytes >= next_progress:
+                progress(source_bytes, parts.lines)
+                next_progress = source_bytes + PROGRESS_EVERY_BYTES
+        gunzip.finish(source_bytes)
+        if parts.lines == 0 and not parts.pending_line:
+            raise CorruptDumpError(f"{name}: the dump holds no records")
+        parts.finish()
+    except BaseException as error:
+        parts.abort(error)
+        raise
+    if progress is not None:
+        progress(source_bytes, parts.lines)
+    return RechunkResult(
+        source_bytes=source_bytes,
+        md5=md5.hexdigest(),
+        lines=parts.lines,
+        uncompressed_bytes=gunzip.bytes_out,
+        parts=parts.parts,
+    )
+
+
+class _Gunzip:
+    """Decompresses a gzip stream fed in arbitrary pieces, member after member, in bounded blocks."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.bytes_out = 0
+        self.members = 0
+        self._member: zlib._Decompress | None = None  # the member being read
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The decompressed bytes of `data`, in blocks of at most BLOCK_BYTES."""
+        while data:
+            if self._member is None:
+                if self.members:  # between members: zero padding after a member is allowed, as gzip does
+                    data = data.lstrip(b"\0")
+                    if not data:
+                        return
+                self._member = zlib.decompressobj(wbits=31)
+            while True:
+                try:
+                    block = self._member.decompress(data, BLOCK_BYTES)
+                except zlib.error as error:
+                    raise CorruptDumpError(f"{self.name}: corrupt gzip data ({error})") from error
+                if block:
+                    self.bytes_out += len(block)
+                    yield block
+                if self._member.eof:
+                    data = self._member.unused_data
+                    self._member = None
+                    self.members += 1
+                    break
+                data = self._member.unconsumed_tail
+                if not data and len(block) < BLOCK_BYTES:
+                    return  # all input consumed and all output drained
+
+    def finish(self, source_bytes: int) -> None:
+        """Refuse a stream that ends inside a member (or has none at all)."""
+        if self._member is not None or not self.members:
+            raise CorruptDumpError(
+                f"{self.name}: truncated gzip stream (it ends after {source_bytes} bytes, inside a member)"
+            )
 
 
 class _CountingWriter:
-    """Counts the compressed bytes of a part on their way to the lake."""
+    """Passes a part's compressed bytes to the lake's writer, counting them."""
 
     def __init__(self, sink: BinaryIO) -> None:
         self.sink = sink
@@ -47,132 +149,75 @@ class _CountingWriter:
 
 
 class _PartWriter:
-    """Writes lines into numbered gzip parts, opening the next part once the current one is full."""
+    """Writes decompressed bytes into numbered gzip parts; each ends at the first line end past the size."""
 
-    def __init__(
-        self, open_part: Callable[[str], AbstractContextManager[BinaryIO]], part_bytes: int, level: int
-    ) -> None:
+    def __init__(self, open_part: OpenPart, part_bytes: int, level: int) -> None:
         self.open_part = open_part
         self.part_bytes = part_bytes
         self.level = level
         self.parts: list[Part] = []
-        self._stack: ExitStack | None = None
-        self._gzip: gzip.GzipFile | None = None
+        self.lines = 0
+        self.pending_line = False  # the last byte written was not a line end
+        self._context: AbstractContextManager[BinaryIO] | None = None
         self._counter: _CountingWriter | None = None
+        self._gzip: gzip.GzipFile | None = None
         self._written = 0
-        self._lines = 0
+        self._part_lines = 0
 
-    def write(self, data: bytes, lines: int) -> None:
-        if self._gzip is None:
-            self._open()
-        assert self._gzip is not None
-        self._gzip.write(data)
-        self._written += len(data)
-        self._lines += lines
+    def write(self, block: bytes) -> None:
+        view = memoryview(block)
+        start = 0
+        while start < len(block):
+            if self._gzip is None:
+                self._open()
+            assert self._gzip is not None
+            # a line end at index >= search_from brings this part to part_bytes or more
+            search_from = start + max(self.part_bytes - self._written - 1, 0)
+            cut = block.find(b"\n", search_from)
+            end = len(block) if cut < 0 else cut + 1
+            lines = block.count(b"\n", start, end)
+            self._gzip.write(view[start:end])
+            self._written += end - start
+            self._part_lines += lines
+            self.lines += lines
+            start = end
+            if cut >= 0:
+                self._close()
+        if block:
+            self.pending_line = not block.endswith(b"\n")
 
-    @property
-    def full(self) -> bool:
-        return self._written >= self.part_bytes
+    def finish(self) -> None:
+        """End a final line that has no newline, and publish the last part."""
+        if self.pending_line:
+            self.write(b"\n")
+        if self._gzip is not None:
+            self._close()
+
+    def abort(self, error: BaseException) -> None:
+        """Leave the open part's context with `error`, so its writer discards it."""
+        context, gzip_file = self._context, self._gzip
+        self._context = self._counter = self._gzip = None
+        if gzip_file is not None:
+            with contextlib.suppress(Exception):
+                gzip_file.close()
+        if context is not None:
+            context.__exit__(type(error), error, error.__traceback__)
 
     def _open(self) -> None:
-        name = f"part-{len(self.parts):05d}.txt.gz"
-        self._stack = ExitStack()
-        sink = self._stack.enter_context(self.open_part(name))
-        self._counter = _CountingWriter(sink)
+        path = f"part-{len(self.parts):05d}.txt.gz"
+        context = self.open_part(path)
+        sink = context.__enter__()
+        self._context, self._counter = context, _CountingWriter(sink)
         self._gzip = gzip.GzipFile(
             filename="", mode="wb", compresslevel=self.level, fileobj=self._counter, mtime=0
         )
-        self.parts.append(Part(path=name, lines=0, bytes=0))
+        self._written = self._part_lines = 0
+        self.parts.append(Part(path=path, lines=0, bytes=0))
 
-    def close_part(self) -> None:
-        if self._gzip is None:
-            return
-        assert self._stack is not None and self._counter is not None
+    def _close(self) -> None:
+        assert self._gzip is not None and self._counter is not None and self._context is not None
         self._gzip.close()
-        self._stack.close()  # publishes the part
-        self.parts[-1].lines, self.parts[-1].bytes = self._lines, self._counter.bytes
-        self._gzip, self._stack, self._counter = None, None, None
-        self._written, self._lines = 0, 0
-
-    def abort(self) -> None:
-        """Leave the current part unpublished (its writer discards it on error)."""
-        if self._stack is not None:
-            self._stack.__exit__(CorruptDumpError, CorruptDumpError("aborted"), None)
-            self._gzip, self._stack, self._counter = None, None, None
-
-
-def rechunk(
-    chunks: Iterable[bytes],
-    open_part: Callable[[str], AbstractContextManager[BinaryIO]],
-    part_bytes: int,
-    compress_level: int = 1,
-    progress: Callable[[int, int], None] | None = None,
-    name: str = "dump",
-) -> RechunkResult:
-    """Stream a gzip dump into gzip parts of about `part_bytes` uncompressed bytes, never splitting a line.
-
-    Memory stays flat: one compressed chunk, its decompressed output and the tail of an unfinished line.
-    Raises CorruptDumpError for a truncated or corrupt gzip stream, and for a dump holding no records.
-    """
-    md5 = hashlib.md5(usedforsecurity=False)
-    source_bytes = uncompressed = lines = 0
-    next_progress = _PROGRESS_EVERY_BYTES
-    decompressor = zlib.decompressobj(wbits=31)
-    writer = _PartWriter(open_part, part_bytes, compress_level)
-    pending = b""  # the start of a line whose end has not arrived yet
-    try:
-        for chunk in chunks:
-            md5.update(chunk)
-            source_bytes += len(chunk)
-            data = b""
-            while chunk:
-                if decompressor.eof:  # the next member of a multi-member gzip
-                    decompressor = zlib.decompressobj(wbits=31)
-                try:
-                    data += decompressor.decompress(chunk)
-                except zlib.error as error:
-                    raise CorruptDumpError(f"{name}: corrupt gzip data ({error})") from error
-                chunk = decompressor.unused_data if decompressor.eof else b""
-            if not data:
-                continue
-            uncompressed += len(data)
-            pending += data
-            cut = pending.rfind(b"\n") + 1
-            if cut:
-                complete, pending = pending[:cut], pending[cut:]
-                lines += _write_lines(writer, complete)
-            if progress and source_bytes >= next_progress:
-                progress(source_bytes, lines)
-                next_progress = source_bytes + _PROGRESS_EVERY_BYTES
-        if not decompressor.eof:
-            raise CorruptDumpError(f"{name}: truncated gzip stream (ended after {source_bytes} bytes)")
-        if pending:
-            lines += _write_lines(writer, pending + b"\n")
-            uncompressed += 1
-        if lines == 0:
-            raise CorruptDumpError(f"{name}: the dump holds no records")
-        writer.close_part()
-    except BaseException:
-        writer.abort()
-        raise
-    if progress:
-        progress(source_bytes, lines)
-    return RechunkResult(
-        source_bytes=source_bytes, md5=md5.hexdigest(), lines=lines, uncompressed_bytes=uncompressed,
-        parts=writer.parts,
-    )  # fmt: skip
-
-
-def _write_lines(writer: _PartWriter, block: bytes) -> int:
-    """Write complete lines, closing parts at the first line end at or after the part size. Returns lines."""
-    written = 0
-    while block:
-        room = max(writer.part_bytes - writer._written, 0)
-        end = block.find(b"\n", max(room - 1, 0)) + 1 or len(block)
-        piece, block = block[:end], block[end:]
-        count = piece.count(b"\n")
-        writer.write(piece, count)
-        written += count
-        if writer.full:
-            writer.close_part()
-    return written
+        context, counter = self._context, self._counter
+        self._context = self._counter = self._gzip = None
+        self.parts[-1].lines, self.parts[-1].bytes = self._part_lines, counter.bytes
+        context.__exit__(None, None, None)  # publishes the part

@@ -8,94 +8,146 @@ from collections.abc import Sequence
 
 import requests
 
+from source.download import local_path
+
 EMPTY_GZIP_BYTES = 20  # a gzip file holding nothing: Open Library has published such dumps
-_DATE_IN_NAME = re.compile(r"ol_dump_(?:[a-z-]+_)?(\d{4}-\d{2}-\d{2})")
-_MAX_REDIRECTS = 5
+MAX_REDIRECTS = 5
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# archive.org names both the item and the file: /download/ol_dump_2026-10-31/ol_dump_works_2026-10-31.txt.gz
+_DATED_NAME = re.compile(r"ol_dump_(?:[a-z-]+_)?(\d{4}-\d{2}-\d{2})")
+_HEAD_REFUSED = (405, 501)
 
 
 class ReleaseError(Exception):
-    """A release can't be used; the message names the file."""
+    """A release can't be used; the message names the file (its URL)."""
 
 
 def dump_url(base_url: str, dump: str, release: str) -> str:
+    """Where one dump file of a release is: {base_url}/ol_dump_{dump}_{release}.txt.gz."""
     return f"{base_url.rstrip('/')}/ol_dump_{dump}_{release}.txt.gz"
 
 
 def is_release_date(value: str) -> bool:
+    """True for a real calendar date written YYYY-MM-DD."""
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        return False
     try:
-        return dt.date.fromisoformat(value).isoformat() == value
+        dt.date.fromisoformat(value)
     except ValueError:
         return False
-
-
-def _local_path(url: str) -> str:
-    return urllib.parse.unquote(urllib.parse.urlparse(url).path)
+    return True
 
 
 def resolve_latest(base_url: str, dump: str, timeout: float = 30) -> str:
-    """The release date that ol_dump_{dump}_latest.txt.gz points at (a redirect, or a symlink for file://)."""
+    """The release date YYYY-MM-DD that ol_dump_{dump}_latest.txt.gz points at.
+
+    http(s): the first redirect Location naming a dated dump (redirects followed by hand, at most
+    MAX_REDIRECTS). file://: the name of the symlink's target.
+    """
     url = dump_url(base_url, dump, "latest")
-    if url.startswith("file://"):
-        path = _local_path(url)
-        if not os.path.islink(path):
-            raise ReleaseError(f"{url} is not a link to a dated dump file")
-        match = _DATE_IN_NAME.search(os.readlink(path))
-    else:
-        match = _DATE_IN_NAME.search(_first_dated_location(url, timeout))
-    if not match:
-        raise ReleaseError(f"{url} does not point at a dated dump file")
+    target = _link_target(url) if url.startswith("file:") else _dated_location(url, timeout)
+    match = _DATED_NAME.search(target)
+    if not match or not is_release_date(match.group(1)):
+        raise ReleaseError(f"{url} points at {target}, which is not a dated dump file")
     return match.group(1)
 
 
-def _first_dated_location(url: str, timeout: float) -> str:
+def _link_target(url: str) -> str:
+    """The name of the file a local `latest` symlink points at (through links to links, if need be)."""
+    path = _path(url)
+    if not os.path.lexists(path):
+        raise ReleaseError(f"{url}: no such file")
+    if not os.path.islink(path):
+        raise ReleaseError(f"{url} is not a symlink to a dated dump file")
+    for _ in range(MAX_REDIRECTS):
+        target = os.readlink(path)
+        path = os.path.join(os.path.dirname(path), target)
+        name = os.path.basename(target)
+        if _DATED_NAME.search(name) or not os.path.islink(path):
+            return name
+    raise ReleaseError(f"{url}: no dated dump file within {MAX_REDIRECTS} links")
+
+
+def _dated_location(url: str, timeout: float) -> str:
+    """Follow the redirects of `url` by hand until a Location names a dated dump file."""
     location = url
-    try:
-        for _ in range(_MAX_REDIRECTS):
-            response = requests.head(location, allow_redirects=False, timeout=timeout)
-            if response.status_code == 405:
-                response = requests.get(location, allow_redirects=False, timeout=timeout, stream=True)
-                response.close()
+    with requests.Session() as session:
+        for _ in range(MAX_REDIRECTS):
+            response = _head(session, location, timeout, follow=False)
             if not response.is_redirect:
                 raise ReleaseError(
-                    f"{url}: expected a redirect to a dated dump, got HTTP {response.status_code}"
+                    f"{url}: expected a redirect to a dated dump file, got HTTP {response.status_code}"
+                    + (f" from {location}" if location != url else "")
                 )
             location = urllib.parse.urljoin(location, response.headers["Location"])
-            if _DATE_IN_NAME.search(location):
+            if _DATED_NAME.search(urllib.parse.urlsplit(location).path):
                 return location
-    except requests.RequestException as error:
-        raise ReleaseError(f"{url}: {error}") from error
-    raise ReleaseError(f"{url}: no dated dump within {_MAX_REDIRECTS} redirects")
+    raise ReleaseError(f"{url}: no dated dump file within {MAX_REDIRECTS} redirects (last: {location})")
 
 
-def _size(url: str, timeout: float) -> int | None:
-    """Size in bytes, or None when the file does not exist."""
-    if url.startswith("file://"):
-        path = _local_path(url)
-        return os.stat(path).st_size if os.path.isfile(path) else None
+def _head(session: requests.Session, url: str, timeout: float, follow: bool) -> requests.Response:
+    """HEAD, or a GET closed before its body is read when the server refuses HEAD. Errors name `url`."""
     try:
-        response = requests.head(url, allow_redirects=True, timeout=timeout)
+        response = session.head(url, allow_redirects=follow, timeout=timeout)
+        if response.status_code in _HEAD_REFUSED:
+            response = session.get(url, allow_redirects=follow, timeout=timeout, stream=True)
+            response.close()
     except requests.RequestException as error:
         raise ReleaseError(f"{url}: {error}") from error
-    if response.status_code == 404:
-        return None
-    if response.status_code >= 400:
-        raise ReleaseError(f"{url}: HTTP {response.status_code}")
-    length = response.headers.get("Content-Length")
-    return int(length) if length else -1  # -1: size unknown, checked again when the stream ends
+    return response
+
+
+class _Unusable(Exception):
+    """Why one dump file can't be used (collected by check_release)."""
 
 
 def check_release(base_url: str, release: str, dumps: Sequence[str], timeout: float = 30) -> dict[str, int]:
-    """Sizes of the release's dump files; refuses a release with a missing or empty file, naming each."""
-    sizes, problems = {}, []
-    for dump in dumps:
-        url = dump_url(base_url, dump, release)
-        size = _size(url, timeout)
-        if size is None:
-            problems.append(f"{url} is missing")
-        elif 0 <= size <= EMPTY_GZIP_BYTES:
-            problems.append(f"{url} is empty ({size} bytes)")
-        else:
-            sizes[dump] = size
+    """Sizes in bytes of the release's dump files; one ReleaseError naming every missing or empty file."""
+    sizes: dict[str, int] = {}
+    problems: list[str] = []
+    with requests.Session() as session:
+        for dump in dumps:
+            url = dump_url(base_url, dump, release)
+            try:
+                size = _local_size(url) if url.startswith("file:") else _remote_size(session, url, timeout)
+            except _Unusable as problem:
+                problems.append(f"{url} {problem}")
+                continue
+            if size <= EMPTY_GZIP_BYTES:
+                problems.append(f"{url} is empty ({size} bytes)")
+            else:
+                sizes[dump] = size
     if problems:
         raise ReleaseError(f"release {release} refused: " + "; ".join(problems))
     return sizes
+
+
+def _local_size(url: str) -> int:
+    try:
+        return os.stat(_path(url)).st_size
+    except FileNotFoundError as error:
+        raise _Unusable("is missing (no such file)") from error
+    except OSError as error:
+        raise _Unusable(f"could not be checked: {error.strerror or error}") from error
+
+
+def _remote_size(session: requests.Session, url: str, timeout: float) -> int:
+    try:
+        response = _head(session, url, timeout, follow=True)
+    except ReleaseError as error:
+        raise _Unusable(f"could not be checked: {error.__cause__}") from error
+    if response.status_code == 404:
+        raise _Unusable("is missing (HTTP 404)")
+    if response.status_code != 200:
+        raise _Unusable(f"could not be checked: HTTP {response.status_code}")
+    length = response.headers.get("Content-Length", "")
+    if not length.isdigit():
+        raise _Unusable("has no known size (the server sent no Content-Length)")
+    return int(length)
+
+
+def _path(url: str) -> str:
+    try:
+        return local_path(url)
+    except ValueError as error:
+        raise ReleaseError(str(error)) from error

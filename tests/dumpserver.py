@@ -1,112 +1,215 @@
 """A real HTTP server on 127.0.0.1 serving a folder of dump files the way openlibrary.org does.
 
-`ol_dump_{dump}_latest.txt.gz` answers 302 with an archive.org-like location
-(/download/ol_dump_{release}/ol_dump_{dump}_{release}.txt.gz), which is served from the folder.
-HEAD, GET and single-range `Range: bytes=N-` requests are supported; every request is recorded.
+    with DumpServer(folder, release="2026-10-31", dumps=["works"]) as server:
+        base_url = server.url  # http://127.0.0.1:PORT/data, as [openlibrary] base_url
+        ...
+        server.requests  # [Request(method="HEAD", path="/data/ol_dump_works_latest.txt.gz", headers={...})]
+
+A file NAME of the folder is served at /data/NAME and at /download/ANYTHING/NAME (archive.org's shape).
+`redirects` maps a request path to a 302 Location (a path on this server, made absolute, or a full URL);
+`release` + `dumps` (or `link_latest`) fill it the way openlibrary.org answers for its `latest` links:
+/data/ol_dump_{dump}_latest.txt.gz -> http://127.0.0.1:PORT/download/ol_dump_{release}/ol_dump_{dump}_{release}.txt.gz
+HEAD and GET, Content-Length, single `Range` requests (206 / 416), 404 for anything else.
+Faults for tests: `head_allowed=False` answers HEAD with 405; `drop_after[NAME] = n` sends the full
+Content-Length but closes the connection after n body bytes.
 """
 
 import http.server
 import re
 import threading
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import BinaryIO, Self
 
 _DOWNLOAD = re.compile(r"^/download/[^/]+/(?P<name>[^/]+)$")
-_RANGE = re.compile(r"^bytes=(?P<start>\d+)-$")
+_RANGE = re.compile(r"^bytes=(?P<first>\d*)-(?P<last>\d*)$")
+_COPY_BYTES = 64 * 1024
 
 
-@dataclass
+@dataclass(frozen=True)
 class Request:
     method: str
-    path: str
+    path: str  # as requested, with any query string
     headers: dict[str, str]
 
 
-class DumpServer:
-    """Serve `folder` at http://127.0.0.1:PORT/data/…; use as a context manager (the server stops on exit)."""
+class _Unsatisfiable(Exception):
+    """A Range that lies wholly past the end of the file."""
 
-    def __init__(self, folder: Path, release: str | None = None, dumps: Sequence[str] = ()) -> None:
+
+class DumpServer:
+    """Serves `folder` on 127.0.0.1 at a free port; a context manager (started on entry, stopped on exit)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        release: str | None = None,
+        dumps: Sequence[str] = (),
+        *,
+        head_allowed: bool = True,
+    ) -> None:
         self.folder = Path(folder)
-        self.redirects: dict[str, str] = {
-            f"/data/ol_dump_{dump}_latest.txt.gz": (
-                f"/download/ol_dump_{release}/ol_dump_{dump}_{release}.txt.gz"
-            )
-            for dump in dumps
-            if release
-        }
-        self.requests: list[Request] = []
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.redirects: dict[str, str] = {}
+        self.head_allowed = head_allowed
+        self.drop_after: dict[str, int] = {}
+        if release:
+            self.link_latest(release, dumps)
+        self._requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def origin(self) -> str:
+        """http://127.0.0.1:PORT"""
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def url(self) -> str:
-        """The base URL, as [openlibrary] base_url."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}/data"
+        """The base URL of the dumps, as [openlibrary] base_url: http://127.0.0.1:PORT/data"""
+        return f"{self.origin}/data"
+
+    @property
+    def requests(self) -> list[Request]:
+        """The requests received so far, oldest first (a copy)."""
+        with self._lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    def link_latest(self, release: str, dumps: Sequence[str]) -> None:
+        """Make /data/ol_dump_{dump}_latest.txt.gz redirect to the archive.org-like path of `release`."""
+        for dump in dumps:
+            self.redirects[f"/data/ol_dump_{dump}_latest.txt.gz"] = (
+                f"/download/ol_dump_{release}/ol_dump_{dump}_{release}.txt.gz"
+            )
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._server.server_close()
 
     def __enter__(self) -> Self:
-        self._thread.start()
+        self.start()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        self.stop()
 
-    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
-        server = self
+    def _record(self, request: Request) -> None:
+        with self._lock:
+            self._requests.append(request)
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+    def _file(self, path: str) -> Path | None:
+        """The folder file a request path names, if it exists."""
+        name = None
+        if path.startswith("/data/"):
+            name = path.removeprefix("/data/")
+        elif match := _DOWNLOAD.match(path):
+            name = match["name"]
+        if not name or "/" in name or name.startswith("."):
+            return None
+        file = self.folder / name
+        return file if file.is_file() else None
 
-            def do_HEAD(self) -> None:
-                self._answer(body=False)
 
-            def do_GET(self) -> None:
-                self._answer(body=True)
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single `Range: bytes=…` header; None to ignore it and send the whole file."""
+    match = _RANGE.match(header.strip())
+    if not match or not (match["first"] or match["last"]):
+        return None
+    if not match["first"]:  # the last N bytes
+        count = int(match["last"])
+        if count == 0 or size == 0:
+            raise _Unsatisfiable
+        return max(size - count, 0), size - 1
+    first = int(match["first"])
+    last = int(match["last"]) if match["last"] else size - 1
+    if match["last"] and last < first:
+        return None
+    if first >= size:
+        raise _Unsatisfiable
+    return first, min(last, size - 1)
 
-            def _answer(self, body: bool) -> None:
-                server.requests.append(Request(self.command, self.path, dict(self.headers)))
-                if self.path in server.redirects:
-                    self.send_response(302)
-                    self.send_header("Location", f"http://127.0.0.1:{server._server.server_address[1]}"
-                                     + server.redirects[self.path])  # fmt: skip
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                path = self._file()
-                if path is None:
-                    self.send_error(404)
-                    return
-                content = path.read_bytes()
-                start = 0
-                match = _RANGE.match(self.headers.get("Range", ""))
-                if match and int(match["start"]) < len(content):
-                    start = int(match["start"])
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(content) - 1}/{len(content)}")
-                else:
-                    self.send_response(200)
-                self.send_header("Content-Length", str(len(content) - start))
-                self.send_header("Accept-Ranges", "bytes")
-                self.end_headers()
-                if body:
-                    self.wfile.write(content[start:])
 
-            def _file(self) -> Path | None:
-                name = None
-                if self.path.startswith("/data/"):
-                    name = self.path.removeprefix("/data/")
-                elif match := _DOWNLOAD.match(self.path):
-                    name = match["name"]
-                if not name or "/" in name:
-                    return None
-                path = server.folder / name
-                return path if path.is_file() else None
+def _handler(server: DumpServer) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
 
-        return Handler
+        def do_HEAD(self) -> None:
+            server._record(Request(self.command, self.path, dict(self.headers)))
+            if not server.head_allowed:
+                self._empty(405, Allow="GET")
+                return
+            self._answer(body=False)
+
+        def do_GET(self) -> None:
+            server._record(Request(self.command, self.path, dict(self.headers)))
+            self._answer(body=True)
+
+        def _answer(self, body: bool) -> None:
+            path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+            if path in server.redirects:
+                location = server.redirects[path]
+                if not location.startswith(("http://", "https://")):
+                    location = server.origin + location
+                self._empty(302, Location=location)
+                return
+            file = server._file(path)
+            if file is None:
+                self.send_error(404)
+                return
+            size = file.stat().st_size
+            try:
+                byte_range = _byte_range(self.headers.get("Range", ""), size)
+            except _Unsatisfiable:
+                self._empty(416, **{"Content-Range": f"bytes */{size}"})
+                return
+            first, last = byte_range or (0, size - 1)
+            if byte_range:
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Type", "application/gzip")
+            self.send_header("Content-Length", str(last - first + 1))
+            self.send_header("Accept-Ranges", "bytes")
+            self.end_headers()
+            if body:
+                with file.open("rb") as source:
+                    source.seek(first)
+                    self._copy(source, min(last - first + 1, server.drop_after.get(file.name, size)))
+
+        def _copy(self, source: BinaryIO, count: int) -> None:
+            try:
+                while count > 0 and (data := source.read(min(count, _COPY_BYTES))):
+                    self.wfile.write(data)
+                    count -= len(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped reading: normal for a GET closed early
+            self.close_connection = True
+
+        def _empty(self, status: int, **headers: str) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    return Handler
