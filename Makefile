@@ -72,7 +72,7 @@ luigid: setup ## Start Luigi's central scheduler and visualiser on 127.0.0.1:808
 	fi
 
 luigid-stop: ## Stop the scheduler started by make luigid (it saves its state on the way out)
-	@if [ -f $(LUIGID_DIR)/luigid.pid ]; then kill $$(cat $(LUIGID_DIR)/luigid.pid) && echo "luigid stopped"; else echo "no $(LUIGID_DIR)/luigid.pid"; fi
+	@if [ -f $(LUIGID_DIR)/luigid.pid ]; then kill $$(cat $(LUIGID_DIR)/luigid.pid) && rm -f $(LUIGID_DIR)/luigid.pid && echo "luigid stopped"; else echo "no $(LUIGID_DIR)/luigid.pid"; fi
 
 clean: ## Remove the virtualenv and caches (the lake in ./data is kept)
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
