@@ -1,4 +1,5 @@
-"""Every setting of the pipeline: one luigi.Config class per luigi.cfg section.
+"""Every setting of the pipeline: one luigi.Config class per luigi.cfg section (the class name is the
+section name, hence lower case).
 
 Precedence, highest first: command line (`--lake-root ./other`), environment variables and `.env`
 (`LAKE_ROOT=...`, i.e. SECTION_KEY in capitals), luigi.cfg, the defaults below.
@@ -62,7 +63,37 @@ class spark(luigi.Config):
     )
 
 
-CONFIG_CLASSES: tuple[type[luigi.Config], ...] = (openlibrary, lake, ingest, spark)
+class dataproc(luigi.Config):
+    project = luigi.Parameter(default="", significant=False, description="Google Cloud project of Dataproc")
+    region = luigi.Parameter(default="europe-west1", significant=False, description="Dataproc region")
+    cluster = luigi.Parameter(
+        default="", significant=False, description="Cluster that runs the jobs when [spark] runner = dataproc"
+    )
+    runtime_version = luigi.Parameter(
+        default="2.2", significant=False, description="Serverless runtime (2.2 = Spark 3.5, as pinned here)"
+    )
+    service_account = luigi.Parameter(
+        default="", significant=False, description="Service account of Serverless batches (empty: default)"
+    )
+    subnetwork = luigi.Parameter(
+        default="", significant=False, description="Subnetwork URI of Serverless batches (empty: default)"
+    )
+    staging = luigi.Parameter(
+        default="",
+        significant=False,
+        description="gs:// folder for the job files and zipped spark/ package (empty: {lake root}/_staging)",
+    )
+    endpoint = luigi.Parameter(
+        default="",
+        significant=False,
+        description="Dataproc API endpoint (empty: {region}-dataproc.googleapis.com)",
+    )
+    poll_s = luigi.FloatParameter(
+        default=15.0, significant=False, description="Seconds between job state polls"
+    )
+
+
+CONFIG_CLASSES: tuple[type[luigi.Config], ...] = (openlibrary, lake, ingest, spark, dataproc)
 
 
 def apply_environment(dotenv_path: str | None = None) -> None:

@@ -46,15 +46,13 @@ class IngestDump(luigi.Task):
                 progress=self._progress_reporter(stream.total_bytes),
                 name=url,
             )
-            expected_bytes = stream.total_bytes
-        if expected_bytes is not None and result.source_bytes != expected_bytes:
-            raise OSError(
-                f"{url}: received {result.source_bytes} bytes, Content-Length said {expected_bytes}"
-            )
         lake.write_json(
             self._manifest(url, result, started_at, time.monotonic() - started), *self._manifest_path()
         )
         self.set_progress_percentage(100)
+        self.set_status_message(
+            f"done: {result.source_bytes / MB:,.1f} MB, {result.lines:,} lines in {len(result.parts)} parts"
+        )
 
     def _manifest_path(self) -> tuple[str, ...]:
         return ("raw", self.release, self.dump, "_MANIFEST.json")

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from tests.dumpserver import DumpServer
-from tests.pipeline_helpers import DUMPS, RELEASE, pipeline_settings, sample_release, write_config_file
+from tests.pipeline_helpers import (
+    DUMPS,
+    RELEASE,
+    pipeline_settings,
+    sample_release,
+    source_lines,
+    write_config_file,
+)
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -75,5 +82,9 @@ def test_cli_run_against_luigid_ends_with_every_task_done(tmp_path: Path, luigid
         ["OpenLibraryPipeline", "RunReport", "BuildMarts"] + ["TransformDump"] * 6 + ["IngestDump"] * 6
     )
     assert all(task["params"]["release"] == RELEASE for task in done.values())
+    ingests = [task for task in done.values() if task["name"] == "IngestDump"]
+    assert all(task["progress_percentage"] == 100 for task in ingests)
+    works = next(task for task in ingests if task["params"]["dump"] == "works")
+    assert f"{len(source_lines(source, 'works')):,} lines" in works["status_message"]
     for status in ("FAILED", "PENDING", "RUNNING", "DISABLED"):
         assert scheduler_api(luigid, "task_list", status=status) == {}, status
