@@ -160,8 +160,8 @@ def test_tables_hold_the_source_records(finished: FinishedRun) -> None:
     assert len(authors) == len(source_lines(finished.source, "authors"))
 
     editions = {row["edition_key"]: row for row in curated(finished, "editions")}
-    alice = editions["/books/OL14065582M"]
-    assert (alice["work_key"], alice["publish_year"], alice["languages"]) == (
+    green_eggs = editions["/books/OL14065582M"]
+    assert (green_eggs["work_key"], green_eggs["publish_year"], green_eggs["languages"]) == (
         "/works/OL1898308W",
         1960,
         ["eng"],
