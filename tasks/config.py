@@ -31,6 +31,11 @@ class lake(luigi.Config):
     root = luigi.Parameter(
         default="./data", description="Root of the data lake: a local folder, or gs://BUCKET/PREFIX"
     )
+    upload_chunk_kib = luigi.IntParameter(
+        default=8192,
+        significant=False,
+        description="GCS resumable-upload chunk in KiB (a multiple of 256): memory per object being written",
+    )
 
 
 class ingest(luigi.Config):

@@ -6,7 +6,8 @@ from tasks import config
 
 
 def current_lake() -> Lake:
-    return open_lake(config.lake().root)
+    settings = config.lake()
+    return open_lake(settings.root, upload_chunk_bytes=settings.upload_chunk_kib * 1024)
 
 
 def current_runner() -> SparkRunner:

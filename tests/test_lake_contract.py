@@ -1,17 +1,25 @@
 """One contract every lake implementation passes: the graph relies on exactly these behaviours."""
 
-from collections.abc import Callable
+import itertools
 
 import pytest
+from google.cloud import storage
 
 from lake import Lake, open_lake
+from lake.gcs import GcsLake
 from lake.local import LocalLake
 
+_buckets = itertools.count()
 
-@pytest.fixture(params=["local"])
+
+@pytest.fixture(params=["local", "gcs"])
 def lake(request: pytest.FixtureRequest, tmp_path) -> Lake:
-    factories: dict[str, Callable[[], Lake]] = {"local": lambda: open_lake(str(tmp_path / "lake"))}
-    return factories[request.param]()
+    """Every contract test runs against each implementation: a local folder and a bucket in the emulator."""
+    if request.param == "local":
+        return open_lake(str(tmp_path / "lake"))
+    client: storage.Client = request.getfixturevalue("gcs")
+    bucket = client.create_bucket(f"lake-{next(_buckets)}")
+    return GcsLake(f"gs://{bucket.name}/prefix", chunk_bytes=256 * 1024, client=client)
 
 
 def test_written_file_is_readable_and_listed(lake: Lake) -> None:
