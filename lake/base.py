@@ -16,6 +16,8 @@ class Lake(abc.ABC):
 
     root: str
     fs: luigi.target.FileSystem
+    # Name of the connector jar Spark needs on its classpath to read and write this lake (None: built in).
+    spark_connector: str | None = None
 
     def url(self, *parts: str) -> str:
         """The full URL (or absolute path) of a location in the lake, as Spark and users see it."""

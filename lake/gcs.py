@@ -110,6 +110,8 @@ class GcsTarget(luigi.target.FileSystemTarget):
 class GcsLake(Lake):
     """A lake under gs://BUCKET/PREFIX."""
 
+    spark_connector = "gcs-connector"  # built into Dataproc; a local Spark needs it in spark.jars.packages
+
     def __init__(
         self, root: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES, client: storage.Client | None = None
     ) -> None:

@@ -1,6 +1,7 @@
 """Run a job with the spark-submit that ships with pyspark, on this machine (local master by default)."""
 
 import collections
+import json
 import logging
 import os
 import shutil
@@ -15,6 +16,11 @@ from runners.base import SparkJobError, job_file, package_zip
 logger = logging.getLogger("luigi-interface")
 
 _TAIL_LINES = 60
+# What a local Spark needs to read and write gs:// (Dataproc has it built in).
+GCS_CONNECTOR_CONF = {
+    "spark.jars.packages": "com.google.cloud.bigdataoss:gcs-connector:hadoop3-2.2.26",
+    "spark.hadoop.fs.gs.impl": "com.google.cloud.hadoop.fs.gcs.GoogleHadoopFileSystem",
+}
 
 
 def java_executable() -> str:
@@ -51,27 +57,26 @@ def _staged_package() -> str:
 class LocalSparkRunner:
     """spark-submit on this machine; the job file plus the zipped spark/ package, like Dataproc receives."""
 
-    def __init__(self, master: str, driver_memory: str, conf: dict[str, str]) -> None:
+    def __init__(
+        self, master: str, driver_memory: str, conf: dict[str, str], connector: str | None = None
+    ) -> None:
         self.master = master
         self.driver_memory = driver_memory
         self.conf = dict(conf)
+        self.connector = connector
 
-    def command(self, job: str, args: Sequence[str]) -> list[str]:
-        conf = {"spark.sql.session.timeZone": "UTC", **self.conf}
-        command = [
-            spark_submit_executable(),
-            "--master",
-            self.master,
-            "--driver-memory",
-            self.driver_memory,
-            "--py-files",
-            _staged_package(),
-        ]
-        for key, value in sorted(conf.items()):
-            command += ["--conf", f"{key}={value}"]
-        return [*command, str(job_file(job)), *args]
+    def check_connector(self) -> None:
+        """Fail early when the lake needs a connector jar (gs:// needs the GCS connector) Spark won't have."""
+        jars = " ".join(self.conf.get(key, "") for key in ("spark.jars", "spark.jars.packages"))
+        if self.connector and self.connector not in jars:
+            raise SparkJobError(
+                f"this lake needs the {self.connector} jar on Spark's classpath and [spark] conf has none: "
+                f"set [spark] conf = {json.dumps(GCS_CONNECTOR_CONF)} (see README, Going to Google Cloud), "
+                "or run Spark on Dataproc"
+            )
 
     def run(self, job: str, args: Sequence[str], on_status: Callable[[str], None] | None = None) -> None:
+        self.check_connector()
         java_executable()
         command = self.command(job, args)
         env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}

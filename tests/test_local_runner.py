@@ -5,6 +5,7 @@ import zipfile
 import pytest
 
 from runners import LocalSparkRunner, SparkJobError, make_runner
+from runners.local import GCS_CONNECTOR_CONF
 
 
 def runner() -> LocalSparkRunner:
@@ -47,3 +48,13 @@ def test_a_failing_job_raises_with_its_own_error(tmp_path) -> None:
         runner().run("transform_dump", args)
     assert "_MANIFEST.json" in str(failure.value)
     assert not (tmp_path / "m.json").exists()
+
+
+def test_a_gcs_lake_without_the_connector_fails_before_spark_starts() -> None:
+    gcs_runner = LocalSparkRunner(master="local[1]", driver_memory="512m", conf={}, connector="gcs-connector")
+    with pytest.raises(SparkJobError, match=r"spark\.jars\.packages"):
+        gcs_runner.run("transform_dump", [])
+    configured = {"spark.jars.packages": "com.google.cloud.bigdataoss:gcs-connector:hadoop3-2.2.26"}
+    LocalSparkRunner(
+        master="local[1]", driver_memory="512m", conf=configured, connector="gcs-connector"
+    ).check_connector()
