@@ -75,6 +75,21 @@ class LocalSparkRunner:
                 "or run Spark on Dataproc"
             )
 
+    def command(self, job: str, args: Sequence[str]) -> list[str]:
+        conf = {"spark.sql.session.timeZone": "UTC", **self.conf}
+        command = [
+            spark_submit_executable(),
+            "--master",
+            self.master,
+            "--driver-memory",
+            self.driver_memory,
+            "--py-files",
+            _staged_package(),
+        ]
+        for key, value in sorted(conf.items()):
+            command += ["--conf", f"{key}={value}"]
+        return [*command, str(job_file(job)), *args]
+
     def run(self, job: str, args: Sequence[str], on_status: Callable[[str], None] | None = None) -> None:
         self.check_connector()
         java_executable()

@@ -54,7 +54,4 @@ def test_a_gcs_lake_without_the_connector_fails_before_spark_starts() -> None:
     gcs_runner = LocalSparkRunner(master="local[1]", driver_memory="512m", conf={}, connector="gcs-connector")
     with pytest.raises(SparkJobError, match=r"spark\.jars\.packages"):
         gcs_runner.run("transform_dump", [])
-    configured = {"spark.jars.packages": "com.google.cloud.bigdataoss:gcs-connector:hadoop3-2.2.26"}
-    LocalSparkRunner(
-        master="local[1]", driver_memory="512m", conf=configured, connector="gcs-connector"
-    ).check_connector()
+    LocalSparkRunner("local[1]", "512m", conf=GCS_CONNECTOR_CONF, connector="gcs-connector").check_connector()
