@@ -18,7 +18,7 @@ logger = logging.getLogger("luigi-interface")
 _TAIL_LINES = 60
 # What a local Spark needs to read and write gs:// (Dataproc has it built in).
 GCS_CONNECTOR_CONF = {
-    "spark.jars.packages": "com.google.cloud.bigdataoss:gcs-connector:hadoop3-2.2.26",
+    "spark.jars.packages": "com.google.cloud.bigdataoss:gcs-connector:hadoop3-2.2.21",
     "spark.hadoop.fs.gs.impl": "com.google.cloud.hadoop.fs.gcs.GoogleHadoopFileSystem",
 }
 
