@@ -15,8 +15,19 @@ class SparkJobError(RuntimeError):
 
 
 class SparkRunner(Protocol):
-    def run(self, job: str, args: Sequence[str], on_status: Callable[[str], None] | None = None) -> None:
-        """Run spark/{job}.py with `args`; return when it succeeded, raise SparkJobError otherwise."""
+    def run(
+        self,
+        job: str,
+        args: Sequence[str],
+        on_status: Callable[[str], None] | None = None,
+        job_key: str | None = None,
+        on_tracking_url: Callable[[str], None] | None = None,
+    ) -> None:
+        """Run spark/{job}.py with `args`; return when it succeeded, raise SparkJobError otherwise.
+
+        `job_key` names the run (the Luigi task id) so a runner can find a job it submitted before;
+        `on_tracking_url` receives a URL where the job can be watched.
+        """
 
 
 def job_file(job: str) -> Path:

@@ -90,7 +90,15 @@ class LocalSparkRunner:
             command += ["--conf", f"{key}={value}"]
         return [*command, str(job_file(job)), *args]
 
-    def run(self, job: str, args: Sequence[str], on_status: Callable[[str], None] | None = None) -> None:
+    def run(
+        self,
+        job: str,
+        args: Sequence[str],
+        on_status: Callable[[str], None] | None = None,
+        job_key: str | None = None,
+        on_tracking_url: Callable[[str], None] | None = None,
+    ) -> None:
+        """Run the job to its end in a child spark-submit (a local job has no id to re-attach to)."""
         self.check_connector()
         java_executable()
         command = self.command(job, args)

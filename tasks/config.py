@@ -51,7 +51,10 @@ class ingest(luigi.Config):
 
 class spark(luigi.Config):
     runner = luigi.ChoiceParameter(
-        default="local", choices=["local"], significant=False, description="Where Spark jobs run: local"
+        default="local",
+        choices=["local", "dataproc", "serverless"],
+        significant=False,
+        description="Where Spark jobs run: local (spark-submit), dataproc (cluster), serverless (batches)",
     )
     master = luigi.Parameter(
         default="local[*]", significant=False, description="Spark master of the local runner"

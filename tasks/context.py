@@ -12,9 +12,23 @@ def current_lake() -> Lake:
 
 def current_runner() -> SparkRunner:
     settings = config.spark()
+    dataproc = config.dataproc()
+    lake = current_lake()
     return make_runner(
         settings.runner,
         master=settings.master,
         driver_memory=settings.driver_memory,
         conf=dict(settings.conf),
+        lake=lake,
+        dataproc={
+            "project": dataproc.project,
+            "region": dataproc.region,
+            "cluster": dataproc.cluster,
+            "runtime_version": dataproc.runtime_version,
+            "service_account": dataproc.service_account,
+            "subnetwork": dataproc.subnetwork,
+            "endpoint": dataproc.endpoint,
+            "poll_s": dataproc.poll_s,
+            "staging": open_lake(dataproc.staging) if dataproc.staging else lake,
+        },
     )

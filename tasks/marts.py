@@ -42,4 +42,6 @@ class BuildMarts(luigi.Task):
                 "--dumps", ",".join(config.openlibrary().dumps),
             ],
             on_status=self.set_status_message,
+            job_key=self.task_id,
+            on_tracking_url=self.set_tracking_url,
         )  # fmt: skip

@@ -41,6 +41,8 @@ class TransformDump(luigi.Task):
                 "--metrics", lake.url(*self._metrics_path()),
             ],
             on_status=self.set_status_message,
+            job_key=self.task_id,
+            on_tracking_url=self.set_tracking_url,
         )  # fmt: skip
         metrics = lake.read_json(*self._metrics_path())
         if metrics["written"] + metrics["quarantined_total"] != metrics["lines"]:

@@ -1,0 +1,166 @@
+"""A fake Dataproc REST endpoint on 127.0.0.1: just the routes the runners call, with every request recorded.
+
+Jobs and batches walk PENDING -> RUNNING -> their outcome over successive GETs. Tests choose the outcome,
+inject 429/503 answers and seed existing jobs.
+"""
+
+import http.server
+import json
+import re
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+_JOB = re.compile(
+    r"^/v1/projects/(?P<project>[^/]+)/regions/(?P<region>[^/]+)/jobs(?::submit|/(?P<id>[^/]+))$"
+)
+_BATCH = re.compile(
+    r"^/v1/projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/batches(?:/(?P<id>[^/]+))?$"
+)
+_REASONS = {404: "NOT_FOUND", 409: "ALREADY_EXISTS", 429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+
+
+@dataclass
+class Resource:
+    """A job or batch: the states it will report, one per GET, the last one repeating."""
+
+    states: list[str]
+    details: str = ""
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def next_state(self) -> str:
+        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
+
+
+class FakeDataproc:
+    """Context manager; `url` is the api_endpoint to give the clients."""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.jobs: dict[str, Resource] = {}
+        self.batches: dict[str, Resource] = {}
+        self.outcome: tuple[str, str] | None = None  # (final state, details); None: DONE / SUCCEEDED
+        self.faults: list[int] = []  # HTTP codes answered (one per request) before serving normally
+        self.driver_output_uri = ""
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def submissions(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method == "POST"]
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    def _job(self, ident: str, resource: Resource, project: str, region: str) -> dict[str, Any]:
+        state = resource.next_state()
+        return {
+            **resource.body,
+            "reference": {"projectId": project, "jobId": ident},
+            "status": {
+                "state": state,
+                "details": resource.details if state in ("ERROR", "CANCELLED") else "",
+            },
+            "driverOutputResourceUri": self.driver_output_uri,
+        }
+
+    def _batch(self, ident: str, resource: Resource, project: str, region: str) -> dict[str, Any]:
+        state = resource.next_state()
+        return {
+            **resource.body,
+            "name": f"projects/{project}/locations/{region}/batches/{ident}",
+            "state": state,
+            "stateMessage": resource.details if state in ("FAILED", "CANCELLED") else "",
+        }
+
+    def _new(self, body: dict[str, Any], success: str) -> Resource:
+        final, details = self.outcome or (success, "")
+        return Resource(states=["PENDING", "RUNNING", final], details=details, body=body)
+
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _send(self, code: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _error(self, code: int, message: str) -> None:
+                self._send(code, {"error": {"code": code, "message": message, "status": _REASONS[code]}})
+
+            def _record(self) -> tuple[str, dict[str, list[str]], Any]:
+                parsed = urllib.parse.urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
+                query = urllib.parse.parse_qs(parsed.query)
+                fake.requests.append(Recorded(self.command, parsed.path, query, body))
+                return parsed.path, query, body
+
+            def do_GET(self) -> None:
+                path, _, _ = self._record()
+                if fake.faults:
+                    return self._error(fake.faults.pop(0), "injected")
+                if (match := _JOB.match(path)) and match["id"]:
+                    found = fake.jobs.get(match["id"])
+                    render = fake._job
+                    store = "job"
+                elif (match := _BATCH.match(path)) and match["id"]:
+                    found = fake.batches.get(match["id"])
+                    render = fake._batch
+                    store = "batch"
+                else:
+                    return self._error(404, f"no route {path}")
+                if found is None:
+                    return self._error(404, f"{store} {match['id']} not found")
+                return self._send(200, render(match["id"], found, match["project"], match["region"]))
+
+            def do_POST(self) -> None:
+                path, query, body = self._record()
+                if fake.faults:
+                    return self._error(fake.faults.pop(0), "injected")
+                if (match := _JOB.match(path)) and path.endswith(":submit"):
+                    ident = body["job"]["reference"]["jobId"]
+                    if ident in fake.jobs:
+                        return self._error(409, f"job {ident} exists")
+                    fake.jobs[ident] = fake._new(body["job"], "DONE")
+                    return self._send(
+                        200, fake._job(ident, fake.jobs[ident], match["project"], match["region"])
+                    )
+                if match := _BATCH.match(path):
+                    ident = query["batchId"][0]
+                    if ident in fake.batches:
+                        return self._error(409, f"batch {ident} exists")
+                    fake.batches[ident] = fake._new(body, "SUCCEEDED")
+                    name = f"projects/{match['project']}/regions/{match['region']}/operations/{ident}"
+                    return self._send(200, {"name": name, "done": False})
+                return self._error(404, f"no route {path}")
+
+        return Handler

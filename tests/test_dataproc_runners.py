@@ -1,0 +1,188 @@
+"""The Dataproc runners against a fake Dataproc REST endpoint: the real client, real HTTP, exact requests."""
+
+import pytest
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
+
+from lake import open_lake
+from runners import SparkJobError
+from runners.base import package_zip
+from runners.dataproc import DataprocJobRunner, DataprocServerlessRunner
+from runners.staging import batch_id, job_id
+from tests.fake_dataproc import FakeDataproc, Resource
+
+KEY = "TransformDump_works_2026_10_31_5243f5923f"
+ARGS = ["--dump", "works", "--manifest", "gs://lake/raw/2026-10-31/works/_MANIFEST.json"]
+
+
+@pytest.fixture
+def fake() -> FakeDataproc:
+    with FakeDataproc() as server:
+        yield server
+
+
+def cluster_runner(fake: FakeDataproc, tmp_path) -> DataprocJobRunner:
+    return DataprocJobRunner(
+        "proj", "europe-west1", "ol-cluster", staging=open_lake(str(tmp_path / "lake")), endpoint=fake.url,
+        poll_s=0.01, credentials=AnonymousCredentials(), properties={"spark.executor.memory": "4g"},
+    )  # fmt: skip
+
+
+def serverless_runner(fake: FakeDataproc, tmp_path) -> DataprocServerlessRunner:
+    return DataprocServerlessRunner(
+        "proj", "europe-west1", staging=open_lake(str(tmp_path / "lake")), runtime_version="2.2",
+        service_account="spark@proj.iam.gserviceaccount.com", endpoint=fake.url, poll_s=0.01,
+        credentials=AnonymousCredentials(),
+    )  # fmt: skip
+
+
+def test_a_cluster_job_is_submitted_with_the_staged_files_and_awaited(fake: FakeDataproc, tmp_path) -> None:
+    urls: list[str] = []
+    statuses: list[str] = []
+    cluster_runner(fake, tmp_path).run("transform_dump", ARGS, statuses.append, KEY, urls.append)
+    version, package = package_zip()
+    lake = tmp_path / "lake" / "_staging" / version
+    assert (lake / "spark.zip").read_bytes() == package
+    assert (lake / "transform_dump.py").exists()
+    (submit,) = fake.submissions()
+    ident = job_id(KEY, 0)
+    assert submit.path == "/v1/projects/proj/regions/europe-west1/jobs:submit"
+    assert submit.body == {
+        "requestId": ident,
+        "job": {
+            "reference": {"jobId": ident},
+            "placement": {"clusterName": "ol-cluster"},
+            "pysparkJob": {
+                "mainPythonFileUri": str(lake / "transform_dump.py"),
+                "pythonFileUris": [str(lake / "spark.zip")],
+                "args": ARGS,
+                "properties": {"spark.sql.session.timeZone": "UTC", "spark.executor.memory": "4g"},
+            },
+            "labels": {"pipeline": "openlibrary", "job": "transform-dump"},
+        },
+    }
+    assert statuses[-1] == "Dataproc: DONE"
+    assert urls == [
+        f"https://console.cloud.google.com/dataproc/jobs/{ident}?project=proj&region=europe-west1"
+    ]
+    gets = [r.path for r in fake.requests if r.method == "GET"]
+    assert gets == [f"/v1/projects/proj/regions/europe-west1/jobs/{ident}"] * 3  # exists? RUNNING, DONE
+
+
+def test_job_ids_are_deterministic_and_valid() -> None:
+    assert job_id(KEY, 1) == job_id(KEY, 1) != job_id(KEY, 2)
+    assert len(job_id("x" * 300, 0)) <= 100
+    ident = batch_id(KEY, 3)
+    assert ident == batch_id(KEY, 3) and ident.endswith("-3") and ident[0].isalpha()
+    assert (
+        ident == ident.lower()
+        and 4 <= len(ident) <= 63
+        and set(ident) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")
+    )
+
+
+@pytest.mark.parametrize("final", ["ERROR", "CANCELLED"])
+def test_a_failed_job_fails_with_dataprocs_message(fake: FakeDataproc, tmp_path, final: str) -> None:
+    fake.outcome = (final, "Job failed with message [ValueError: 1 rows + 1 quarantined != 3 lines]")
+    with pytest.raises(SparkJobError, match=rf"ended {final}: Job failed with message \[ValueError: 1 rows"):
+        cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
+
+
+def test_the_driver_output_tail_is_in_the_error(fake: FakeDataproc, tmp_path, gcs: storage.Client) -> None:
+    bucket = gcs.create_bucket("dataproc-staging-driver")
+    bucket.blob("jobs/x/driveroutput.000000000").upload_from_string(b"early lines\n")
+    bucket.blob("jobs/x/driveroutput.000000001").upload_from_string(b"Traceback: KeyError 'works'\n")
+    fake.driver_output_uri = "gs://dataproc-staging-driver/jobs/x/driveroutput"
+    fake.outcome = ("ERROR", "Job failed")
+    with pytest.raises(SparkJobError, match="Traceback: KeyError 'works'"):
+        cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
+
+
+def test_transient_api_errors_on_submit_and_poll_are_retried(fake: FakeDataproc, tmp_path) -> None:
+    fake.faults = [503, 429]  # the first GET (does the job exist?) and its retry
+    runner = cluster_runner(fake, tmp_path)
+    runner.run("transform_dump", ARGS, job_key=KEY)
+    assert [r.method for r in fake.requests[:3]] == ["GET", "GET", "GET"]
+    assert len(fake.submissions()) == 1
+
+
+def test_a_running_job_is_reattached_not_submitted_again(fake: FakeDataproc, tmp_path) -> None:
+    ident = job_id(KEY, 0)
+    fake.jobs[ident] = Resource(states=["RUNNING", "RUNNING", "DONE"])
+    cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
+    assert fake.submissions() == []
+
+
+def test_a_previous_failed_attempt_leads_to_the_next_attempt(fake: FakeDataproc, tmp_path) -> None:
+    fake.jobs[job_id(KEY, 0)] = Resource(states=["ERROR"], details="worker lost")
+    cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
+    (submit,) = fake.submissions()
+    assert submit.body["job"]["reference"]["jobId"] == job_id(KEY, 1)
+
+
+def test_staging_uploads_once_per_code_version(fake: FakeDataproc, tmp_path) -> None:
+    runner = cluster_runner(fake, tmp_path)
+    runner.run("transform_dump", ARGS, job_key=KEY)
+    staged = next((tmp_path / "lake" / "_staging").iterdir()) / "spark.zip"
+    first = staged.stat().st_mtime_ns
+    runner.run("transform_dump", ARGS, job_key=KEY + "-again")
+    assert staged.stat().st_mtime_ns == first
+    assert len(fake.submissions()) == 2
+
+
+def test_a_serverless_batch_is_created_with_its_runtime(fake: FakeDataproc, tmp_path) -> None:
+    urls: list[str] = []
+    serverless_runner(fake, tmp_path).run(
+        "build_marts", ["--dumps", "works"], job_key=KEY, on_tracking_url=urls.append
+    )
+    (create,) = fake.submissions()
+    ident = batch_id(KEY, 0)
+    version, _ = package_zip()
+    staged = tmp_path / "lake" / "_staging" / version
+    assert create.path == "/v1/projects/proj/locations/europe-west1/batches"
+    assert create.query["batchId"] == [ident] and create.query["requestId"] == [ident]
+    assert create.body == {
+        "pysparkBatch": {
+            "mainPythonFileUri": str(staged / "build_marts.py"),
+            "pythonFileUris": [str(staged / "spark.zip")],
+            "args": ["--dumps", "works"],
+        },
+        "runtimeConfig": {"version": "2.2", "properties": {"spark.sql.session.timeZone": "UTC"}},
+        "environmentConfig": {"executionConfig": {"serviceAccount": "spark@proj.iam.gserviceaccount.com"}},
+        "labels": {"pipeline": "openlibrary", "job": "build-marts"},
+    }
+    assert urls == [f"https://console.cloud.google.com/dataproc/batches/europe-west1/{ident}?project=proj"]
+
+
+def test_a_failed_batch_fails_with_its_state_message(fake: FakeDataproc, tmp_path) -> None:
+    fake.outcome = ("FAILED", "Driver exited with code 1: fan-out in the fact marts")
+    with pytest.raises(SparkJobError, match="ended FAILED: Driver exited with code 1: fan-out"):
+        serverless_runner(fake, tmp_path).run("build_marts", [], job_key=KEY)
+
+
+def test_a_running_batch_is_reattached(fake: FakeDataproc, tmp_path) -> None:
+    fake.batches[batch_id(KEY, 0)] = Resource(states=["RUNNING", "SUCCEEDED"])
+    serverless_runner(fake, tmp_path).run("build_marts", [], job_key=KEY)
+    assert fake.submissions() == []
+
+
+def test_configuration_alone_switches_the_runner(fake: FakeDataproc, tmp_path) -> None:
+    from tasks.context import current_runner
+    from tests.pipeline_helpers import luigi_config
+
+    dataproc = {"project": "proj", "region": "europe-west1", "cluster": "ol-cluster", "endpoint": fake.url}
+    with luigi_config(
+        {"spark": {"runner": "dataproc"}, "dataproc": dataproc, "lake": {"root": str(tmp_path)}}
+    ):
+        runner = current_runner()
+        assert isinstance(runner, DataprocJobRunner)
+        assert (runner.project, runner.region, runner.cluster) == ("proj", "europe-west1", "ol-cluster")
+    with luigi_config(
+        {"spark": {"runner": "serverless"}, "dataproc": dataproc, "lake": {"root": str(tmp_path)}}
+    ):
+        assert isinstance(current_runner(), DataprocServerlessRunner)
+    with (
+        luigi_config({"spark": {"runner": "dataproc"}, "dataproc": {**dataproc, "cluster": ""}}),
+        pytest.raises(ValueError, match="project, region and cluster"),
+    ):
+        current_runner()
