@@ -5,6 +5,7 @@ re-attached, not submitted again; a finished one (whose outputs were since remov
 followed by the next attempt.
 """
 
+import abc
 import functools
 import logging
 from collections.abc import Callable, Sequence
@@ -32,33 +33,89 @@ def _client_options(region: str, endpoint: str | None) -> ClientOptions:
     return ClientOptions(api_endpoint=endpoint or f"{region}-dataproc.googleapis.com")
 
 
-def _attach_or_submit(
-    key: str,
-    make_id: Callable[[str, int], str],
-    state_of: Callable[[str], Any],
-    finished: set,
-    submit: Callable,
-) -> str:
-    """The id to wait for: a running attempt (re-attached) or a newly submitted one."""
-    for attempt in range(MAX_ATTEMPTS):
-        ident = make_id(key, attempt)
-        state = state_of(ident)
-        if state is None:
-            try:
-                submit(ident)
-            except exceptions.AlreadyExists:
-                logger.info(
-                    "Dataproc %s already exists (an earlier submit went through): re-attaching", ident
-                )
-            return ident
-        if state not in finished:
-            logger.info("Dataproc %s is %s: re-attaching instead of submitting again", ident, state.name)
-            return ident
-    raise SparkJobError(f"{key}: {MAX_ATTEMPTS} Dataproc attempts exist already; clean up old jobs")
+class _DataprocRunner(abc.ABC):
+    """Stage the job files, find or submit the run's job (by deterministic id), follow it to its end."""
+
+    finished: frozenset
+    succeeded: Any
+
+    def __init__(
+        self, project: str, region: str, staging: Lake, endpoint: str | None, poll_s: float,
+        credentials: Any, properties: dict[str, str] | None,
+    ) -> None:  # fmt: skip
+        self.project, self.region = project, region
+        self.staging = staging
+        self.poll_s = poll_s
+        self.properties = {"spark.sql.session.timeZone": "UTC", **(properties or {})}
+        self._client_settings = {
+            "client_options": _client_options(region, endpoint),
+            "credentials": credentials,
+        }
+
+    @abc.abstractmethod
+    def make_id(self, key: str, attempt: int) -> str: ...
+
+    @abc.abstractmethod
+    def state(self, ident: str) -> Any:
+        """The job's state, or None when there is no job of that id."""
+
+    @abc.abstractmethod
+    def submit(self, ident: str, job: str, main: str, package: str, args: Sequence[str]) -> None: ...
+
+    @abc.abstractmethod
+    def tracking_url(self, ident: str) -> str: ...
+
+    @abc.abstractmethod
+    def failure(self, ident: str, final: str) -> str:
+        """What went wrong, in Dataproc's words."""
+
+    def run(
+        self, job: str, args: Sequence[str], on_status: Callable[[str], None] | None = None,
+        job_key: str | None = None, on_tracking_url: Callable[[str], None] | None = None,
+    ) -> None:  # fmt: skip
+        main, package = stage(self.staging, job)
+        ident = self._attach_or_submit(
+            job_key or job, lambda ident: self.submit(ident, job, main, package, args)
+        )
+        if on_tracking_url:
+            on_tracking_url(self.tracking_url(ident))
+
+        def poll() -> tuple[str, bool]:
+            state = self.state(ident)
+            return state.name, state in self.finished
+
+        final = wait(poll, self.poll_s, on_status)
+        if final != self.succeeded.name:
+            raise SparkJobError(self.failure(ident, final))
+
+    def _attach_or_submit(self, key: str, submit: Callable[[str], None]) -> str:
+        """The id to wait for: a running attempt (re-attached) or a newly submitted one."""
+        for attempt in range(MAX_ATTEMPTS):
+            ident = self.make_id(key, attempt)
+            state = self.state(ident)
+            if state is None:
+                try:
+                    submit(ident)
+                except exceptions.AlreadyExists:
+                    logger.info(
+                        "Dataproc %s exists already (an earlier submit went through): re-attaching", ident
+                    )
+                return ident
+            if state not in self.finished:
+                logger.info("Dataproc %s is %s: re-attaching instead of submitting again", ident, state.name)
+                return ident
+        raise SparkJobError(f"{key}: {MAX_ATTEMPTS} Dataproc attempts exist already; clean up old jobs")
+
+    @staticmethod
+    def labels(job: str) -> dict[str, str]:
+        return {"pipeline": "openlibrary", "job": job.replace("_", "-")}
 
 
-class DataprocJobRunner:
+class DataprocJobRunner(_DataprocRunner):
     """Submits spark/{job}.py as a PySpark job to an existing cluster (JobControllerClient)."""
+
+    finished = frozenset(JOB_FINISHED)
+    succeeded = JobState.DONE
 
     def __init__(
         self, project: str, region: str, cluster: str, staging: Lake, endpoint: str | None = None,
@@ -66,68 +123,49 @@ class DataprocJobRunner:
     ) -> None:  # fmt: skip
         if not (project and region and cluster):
             raise ValueError("the dataproc runner needs [dataproc] project, region and cluster")
-        self.project, self.region, self.cluster = project, region, cluster
-        self.staging = staging
-        self.poll_s = poll_s
-        self.properties = dict(properties or {})
-        self._client_settings = {
-            "client_options": _client_options(region, endpoint),
-            "credentials": credentials,
-        }
+        super().__init__(project, region, staging, endpoint, poll_s, credentials, properties)
+        self.cluster = cluster
 
     @functools.cached_property
     def client(self) -> dataproc_v1.JobControllerClient:
         """Created on first use, so configuring a runner needs no credentials (ADC are looked up here)."""
         return dataproc_v1.JobControllerClient(transport="rest", **self._client_settings)
 
-    def _state(self, ident: str) -> Any:
+    def make_id(self, key: str, attempt: int) -> str:
+        return job_id(key, attempt)
+
+    def _get(self, ident: str) -> dataproc_v1.Job:
+        return self.client.get_job(project_id=self.project, region=self.region, job_id=ident, retry=TRANSIENT)
+
+    def state(self, ident: str) -> Any:
         try:
-            job = self.client.get_job(
-                project_id=self.project, region=self.region, job_id=ident, retry=TRANSIENT
-            )
+            return self._get(ident).status.state
         except exceptions.NotFound:
             return None
-        return job.status.state
 
-    def run(
-        self, job: str, args: Sequence[str], on_status: Callable[[str], None] | None = None,
-        job_key: str | None = None, on_tracking_url: Callable[[str], None] | None = None,
-    ) -> None:  # fmt: skip
-        main, package = stage(self.staging, job)
+    def submit(self, ident: str, job: str, main: str, package: str, args: Sequence[str]) -> None:
         spec = {
+            "reference": {"job_id": ident},
             "placement": {"cluster_name": self.cluster},
             "pyspark_job": {
                 "main_python_file_uri": main, "python_file_uris": [package], "args": list(args),
-                "properties": {"spark.sql.session.timeZone": "UTC", **self.properties},
+                "properties": self.properties,
             },
-            "labels": {"pipeline": "openlibrary", "job": job.replace("_", "-")},
+            "labels": self.labels(job),
         }  # fmt: skip
+        request = {"project_id": self.project, "region": self.region, "request_id": ident, "job": spec}
+        self.client.submit_job(request=request, retry=TRANSIENT)
 
-        def submit(ident: str) -> None:
-            request = {"project_id": self.project, "region": self.region, "request_id": ident,
-                       "job": {"reference": {"job_id": ident}, **spec}}  # fmt: skip
-            self.client.submit_job(request=request, retry=TRANSIENT)
+    def tracking_url(self, ident: str) -> str:
+        return f"https://console.cloud.google.com/dataproc/jobs/{ident}?project={self.project}&region={self.region}"
 
-        ident = _attach_or_submit(job_key or job, job_id, self._state, JOB_FINISHED, submit)
-        if on_tracking_url:
-            on_tracking_url(
-                f"https://console.cloud.google.com/dataproc/jobs/{ident}?project={self.project}&region={self.region}"
-            )
-
-        def poll() -> tuple[str, bool]:
-            state = self._state(ident)
-            return state.name, state in JOB_FINISHED
-
-        final = wait(poll, self.poll_s, on_status)
-        if final != JobState.DONE.name:
-            found = self.client.get_job(
-                project_id=self.project, region=self.region, job_id=ident, retry=TRANSIENT
-            )
-            output = found.driver_output_resource_uri
-            raise SparkJobError(
-                f"Dataproc job {ident} ended {final}: {found.status.details}\n"
-                f"driver output ({output}):\n{driver_output_tail(output)}"
-            )
+    def failure(self, ident: str, final: str) -> str:
+        found = self._get(ident)
+        output = found.driver_output_resource_uri
+        return (
+            f"Dataproc job {ident} ended {final}: {found.status.details}\n"
+            f"driver output ({output}):\n{driver_output_tail(output)}"
+        )
 
 
 def driver_output_tail(uri: str) -> str:
@@ -147,8 +185,11 @@ def driver_output_tail(uri: str) -> str:
         return f"(driver output unreadable: {error})"
 
 
-class DataprocServerlessRunner:
+class DataprocServerlessRunner(_DataprocRunner):
     """Creates a Dataproc Serverless batch per job (BatchControllerClient): no cluster to keep."""
+
+    finished = frozenset(BATCH_FINISHED)
+    succeeded = BatchState.SUCCEEDED
 
     def __init__(
         self, project: str, region: str, staging: Lake, runtime_version: str = "2.2",
@@ -157,16 +198,9 @@ class DataprocServerlessRunner:
     ) -> None:  # fmt: skip
         if not (project and region):
             raise ValueError("the serverless runner needs [dataproc] project and region")
-        self.project, self.region = project, region
-        self.staging = staging
+        super().__init__(project, region, staging, endpoint, poll_s, credentials, properties)
         self.runtime_version = runtime_version
         self.service_account, self.subnetwork = service_account, subnetwork
-        self.poll_s = poll_s
-        self.properties = dict(properties or {})
-        self._client_settings = {
-            "client_options": _client_options(region, endpoint),
-            "credentials": credentials,
-        }
 
     @functools.cached_property
     def client(self) -> dataproc_v1.BatchControllerClient:
@@ -177,53 +211,41 @@ class DataprocServerlessRunner:
     def parent(self) -> str:
         return f"projects/{self.project}/locations/{self.region}"
 
+    def make_id(self, key: str, attempt: int) -> str:
+        return batch_id(key, attempt)
+
     def _get(self, ident: str) -> dataproc_v1.Batch | None:
         try:
             return self.client.get_batch(name=f"{self.parent}/batches/{ident}", retry=TRANSIENT)
         except exceptions.NotFound:
             return None
 
-    def _state(self, ident: str) -> Any:
+    def state(self, ident: str) -> Any:
         batch = self._get(ident)
         return None if batch is None else batch.state
 
-    def run(
-        self, job: str, args: Sequence[str], on_status: Callable[[str], None] | None = None,
-        job_key: str | None = None, on_tracking_url: Callable[[str], None] | None = None,
-    ) -> None:  # fmt: skip
-        main, package = stage(self.staging, job)
+    def submit(self, ident: str, job: str, main: str, package: str, args: Sequence[str]) -> None:
         optional = {"service_account": self.service_account, "subnetwork_uri": self.subnetwork}
-        execution = {key: value for key, value in optional.items() if value}
         batch = {
             "pyspark_batch": {
                 "main_python_file_uri": main,
                 "python_file_uris": [package],
                 "args": list(args),
             },
-            "runtime_config": {
-                "version": self.runtime_version,
-                "properties": {"spark.sql.session.timeZone": "UTC", **self.properties},
+            "runtime_config": {"version": self.runtime_version, "properties": self.properties},
+            "environment_config": {
+                "execution_config": {key: value for key, value in optional.items() if value}
             },
-            "environment_config": {"execution_config": execution},
-            "labels": {"pipeline": "openlibrary", "job": job.replace("_", "-")},
+            "labels": self.labels(job),
         }
+        request = {"parent": self.parent, "batch_id": ident, "request_id": ident, "batch": batch}
+        self.client.create_batch(request=request, retry=TRANSIENT)
 
-        def submit(ident: str) -> None:
-            request = {"parent": self.parent, "batch_id": ident, "request_id": ident, "batch": batch}
-            self.client.create_batch(request=request, retry=TRANSIENT)
+    def tracking_url(self, ident: str) -> str:
+        return (
+            f"https://console.cloud.google.com/dataproc/batches/{self.region}/{ident}?project={self.project}"
+        )
 
-        ident = _attach_or_submit(job_key or job, batch_id, self._state, BATCH_FINISHED, submit)
-        if on_tracking_url:
-            on_tracking_url(
-                f"https://console.cloud.google.com/dataproc/batches/{self.region}/{ident}?project={self.project}"
-            )
-
-        def poll() -> tuple[str, bool]:
-            state = self._state(ident)
-            return state.name, state in BATCH_FINISHED
-
-        final = wait(poll, self.poll_s, on_status)
-        if final != BatchState.SUCCEEDED.name:
-            found = self._get(ident)
-            message = found.state_message if found else ""
-            raise SparkJobError(f"Dataproc batch {ident} ended {final}: {message}")
+    def failure(self, ident: str, final: str) -> str:
+        found = self._get(ident)
+        return f"Dataproc batch {ident} ended {final}: {found.state_message if found else ''}"
