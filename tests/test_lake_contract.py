@@ -79,3 +79,14 @@ def test_relative_local_root_becomes_absolute(tmp_path, monkeypatch: pytest.Monk
 def test_unknown_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="s3://bucket"):
         open_lake("s3://bucket/lake")
+
+
+def test_copy_and_move_files(lake: Lake) -> None:
+    with lake.open_write("a", "one.txt") as out:
+        out.write(b"payload")
+    lake.fs.copy(lake.url("a", "one.txt"), lake.url("b", "copy.txt"))
+    lake.fs.move(lake.url("a", "one.txt"), lake.url("b", "moved.txt"))
+    assert not lake.exists("a", "one.txt")
+    for name in ("copy.txt", "moved.txt"):
+        with lake.open_read("b", name) as stream:
+            assert stream.read() == b"payload"
