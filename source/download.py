@@ -1,16 +1,46 @@
 """Open a dump file as a stream of its compressed bytes, chunk by chunk, from http(s):// or file://."""
 
+import logging
 import urllib.parse
 from collections.abc import Iterator
 from types import TracebackType
 from typing import BinaryIO, Self
 
 import requests
+import tenacity
 import urllib3.exceptions
+
+logger = logging.getLogger("luigi-interface")
+
+MAX_RESUMES = 50  # connection drops survived per file, each resumed from the byte reached
+GET_ATTEMPTS = 6  # tries per request on 429/503/connection errors, with backoff
+_RETRY_AFTER_CAP_S = 120.0
+_STREAM_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
 
 class DownloadError(OSError):
     """The dump could not be fetched or was cut short; the message names the URL."""
+
+
+class _Transient(DownloadError):
+    """A failure worth retrying (429, 503, a dropped connection); carries the server's Retry-After."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _retry_after(headers: dict[str, str]) -> float | None:
+    value = headers.get("Retry-After", "")
+    return min(float(value), _RETRY_AFTER_CAP_S) if value.isdigit() else None
+
+
+def _backoff(state: tenacity.RetryCallState) -> float:
+    """Wait what the server asked for (Retry-After), else exponentially longer: 1, 2, 4 … 30 s."""
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, _Transient) and error.retry_after is not None:
+        return error.retry_after
+    return tenacity.wait_exponential(multiplier=1, max=30)(state)
 
 
 def local_path(url: str) -> str:
@@ -29,10 +59,20 @@ class DumpStream:
     `bytes_read` counts what `chunks()` has yielded (the offset a resume with `Range` would start from).
     """
 
-    def __init__(self, url: str, timeout: float = 60, chunk_bytes: int = 1 << 20) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float = 60,
+        chunk_bytes: int = 1 << 20,
+        max_resumes: int = MAX_RESUMES,
+        attempts: int = GET_ATTEMPTS,
+    ) -> None:
         self.url = url
+        self.attempts = attempts
         self.timeout = timeout
         self.chunk_bytes = chunk_bytes
+        self.max_resumes = max_resumes
+        self.resumes = 0
         self.total_bytes: int | None = None
         self.bytes_read = 0
         self._file: BinaryIO | None = None
@@ -94,31 +134,78 @@ class DumpStream:
         length = self._response.headers.get("Content-Length")
         self.total_bytes = int(length) if length and length.isdigit() else None
 
-    def _get(self) -> requests.Response:
-        """One GET of the whole file, following redirects: the place a `Range` resume or retry would go."""
+    def _get(self, start: int = 0) -> requests.Response:
+        """GET the file from byte `start` (a `Range` request when resuming), retrying 429/503 and dropped
+        connections with backoff that honours Retry-After."""
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Transient),
+            wait=_backoff,
+            stop=tenacity.stop_after_attempt(self.attempts),
+            reraise=True,
+        )
+        return retrying(self._get_once, start)
+
+    def _get_once(self, start: int) -> requests.Response:
         assert self._session is not None
+        headers = {"Accept-Encoding": "identity"}
+        if start:
+            headers["Range"] = f"bytes={start}-"
         try:
-            response = self._session.get(
-                self.url, stream=True, timeout=self.timeout, headers={"Accept-Encoding": "identity"}
-            )
+            response = self._session.get(self.url, stream=True, timeout=self.timeout, headers=headers)
         except requests.RequestException as error:
-            raise DownloadError(f"{self.url}: {error}") from error
-        if response.status_code != 200:
+            raise _Transient(f"{self.url}: {error}") from error
+        if response.status_code in (429, 500, 502, 503, 504):
+            response.close()
+            raise _Transient(f"{self.url}: HTTP {response.status_code}", _retry_after(response.headers))
+        expected = (200, 206) if start else (200,)
+        if response.status_code not in expected:
             response.close()
             where = f" (at {response.url})" if response.url != self.url else ""
             raise DownloadError(f"{self.url}: HTTP {response.status_code} {response.reason}{where}")
+        if response.status_code == 206 and not response.headers.get("Content-Range", "").startswith(
+            f"bytes {start}-"
+        ):
+            response.close()
+            raise DownloadError(
+                f"{self.url}: asked for bytes from {start}, got {response.headers.get('Content-Range')}"
+            )
         return response
 
     def _read_http(self) -> Iterator[bytes]:
-        assert self._response is not None
-        try:
-            yield from self._response.raw.stream(self.chunk_bytes, decode_content=False)
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
-            raise DownloadError(
-                f"{self.url}: connection failed after {self.bytes_read} bytes: {error}"
-            ) from error
+        """Stream the body; when the connection drops, resume from the byte reached (Range), or re-read and
+        skip what we have when the server ignores Range, up to max_resumes times."""
+        while True:
+            assert self._response is not None
+            skip = self.bytes_read if self._response.status_code == 200 else 0
+            try:
+                for chunk in self._response.raw.stream(self.chunk_bytes, decode_content=False):
+                    if skip:
+                        dropped, skip = min(skip, len(chunk)), skip - min(skip, len(chunk))
+                        chunk = chunk[dropped:]
+                    if chunk:
+                        yield chunk
+                if self.total_bytes is None or self.bytes_read >= self.total_bytes:
+                    return
+                failure: str = "the body ended early"
+            except _STREAM_ERRORS as error:
+                failure = str(error)
+            if self.resumes >= self.max_resumes:
+                raise DownloadError(
+                    f"{self.url}: connection failed after {self.bytes_read} bytes ({failure}); "
+                    f"gave up after {self.resumes} resumes"
+                )
+            self.resumes += 1
+            logger.warning("%s: dropped after %d bytes (%s); resuming", self.url, self.bytes_read, failure)
+            self._response.close()
+            self._response = self._get(start=self.bytes_read)
 
 
-def open_stream(url: str, timeout: float = 60, chunk_bytes: int = 1 << 20) -> DumpStream:
+def open_stream(
+    url: str,
+    timeout: float = 60,
+    chunk_bytes: int = 1 << 20,
+    max_resumes: int = MAX_RESUMES,
+    attempts: int = GET_ATTEMPTS,
+) -> DumpStream:
     """A DumpStream for `url` (http(s):// or file://); open it with `with open_stream(url) as stream:`."""
-    return DumpStream(url, timeout, chunk_bytes)
+    return DumpStream(url, timeout, chunk_bytes, max_resumes, attempts)

@@ -11,7 +11,10 @@ A file NAME of the folder is served at /data/NAME and at /download/ANYTHING/NAME
 /data/ol_dump_{dump}_latest.txt.gz -> http://127.0.0.1:PORT/download/ol_dump_{release}/ol_dump_{dump}_{release}.txt.gz
 HEAD and GET, Content-Length, single `Range` requests (206 / 416), 404 for anything else.
 Faults for tests: `head_allowed=False` answers HEAD with 405; `drop_after[NAME] = n` sends the full
-Content-Length but closes the connection after n body bytes.
+Content-Length but closes each response after n body bytes; `cuts[NAME] = [offsets]` closes a response
+at the next of those absolute offsets past its start (each offset once); `ranges_allowed=False`
+ignores `Range` (always 200, whole file); `busy[NAME] = k` answers the next k GETs with 503 and
+`Retry-After: 1`.
 """
 
 import http.server
@@ -55,6 +58,9 @@ class DumpServer:
         self.redirects: dict[str, str] = {}
         self.head_allowed = head_allowed
         self.drop_after: dict[str, int] = {}
+        self.cuts: dict[str, list[int]] = {}
+        self.ranges_allowed = True
+        self.busy: dict[str, int] = {}
         if release:
             self.link_latest(release, dumps)
         self._requests: list[Request] = []
@@ -176,8 +182,12 @@ def _handler(server: DumpServer) -> type[http.server.BaseHTTPRequestHandler]:
                 self.send_error(404)
                 return
             size = file.stat().st_size
+            if body and server.busy.get(file.name, 0) > 0:
+                server.busy[file.name] -= 1
+                self._empty(503, **{"Retry-After": "1"})
+                return
             try:
-                byte_range = _byte_range(self.headers.get("Range", ""), size)
+                byte_range = _byte_range(self.headers.get("Range", "") if server.ranges_allowed else "", size)
             except _Unsatisfiable:
                 self._empty(416, **{"Content-Range": f"bytes */{size}"})
                 return
@@ -194,7 +204,12 @@ def _handler(server: DumpServer) -> type[http.server.BaseHTTPRequestHandler]:
             if body:
                 with file.open("rb") as source:
                     source.seek(first)
-                    self._copy(source, min(last - first + 1, server.drop_after.get(file.name, size)))
+                    cut = next((c for c in sorted(server.cuts.get(file.name, [])) if c > first), None)
+                    count = min(last - first + 1, server.drop_after.get(file.name, size))
+                    if cut is not None and cut - first < count:
+                        count = cut - first
+                        server.cuts[file.name].remove(cut)  # each cut happens once
+                    self._copy(source, count)
 
         def _copy(self, source: BinaryIO, count: int) -> None:
             try:

@@ -77,23 +77,65 @@ def test_an_unreachable_server_is_a_clear_error() -> None:
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}/data/x.txt.gz"
-    with pytest.raises(DownloadError, match=f"^{url}: "), open_stream(url, timeout=5):
+    with pytest.raises(DownloadError, match=f"^{url}: "), open_stream(url, timeout=5, attempts=1):
         pass
 
 
-def test_a_connection_dropped_mid_file_is_an_error_not_a_short_file(folder: Path) -> None:
+def test_a_connection_dropped_too_often_is_an_error_not_a_short_file(folder: Path) -> None:
     with DumpServer(folder) as server:
-        server.drop_after[NAME] = 50_000
+        server.drop_after[NAME] = 20_000
         url = dump_url(server.url, "works", RELEASE)
         received = bytearray()
         with (
-            pytest.raises(DownloadError, match=f"^{url}: connection failed after"),
-            open_stream(url) as stream,
+            pytest.raises(DownloadError, match=f"^{url}: connection failed after .* gave up after 2 resumes"),
+            open_stream(url, max_resumes=2) as stream,
         ):
             for chunk in stream.chunks():
                 received += chunk
     assert bytes(received) == (folder / NAME).read_bytes()[: len(received)]
-    assert len(received) <= 50_000
+    assert len(received) == 60_000 < len((folder / NAME).read_bytes())
+
+
+def test_drops_at_random_offsets_resume_from_the_byte_reached(folder: Path) -> None:
+    expected = (folder / NAME).read_bytes()
+    cuts = sorted(random.Random(7).sample(range(1, len(expected)), 6))
+    with DumpServer(folder) as server:
+        server.cuts[NAME] = list(cuts)
+        with open_stream(dump_url(server.url, "works", RELEASE), chunk_bytes=4096) as stream:
+            received = b"".join(stream.chunks())
+        ranges = [request.headers.get("Range") for request in server.requests]
+    assert received == expected
+    assert stream.resumes == 6
+    assert ranges == [None, *(f"bytes={cut}-" for cut in cuts)]
+
+
+def test_a_server_ignoring_range_is_reread_and_skipped(folder: Path) -> None:
+    expected = (folder / NAME).read_bytes()
+    with DumpServer(folder) as server:
+        server.ranges_allowed = False
+        server.drop_after[NAME] = 30_000  # every answer is the whole file from byte 0, cut at 30,000
+        with (
+            open_stream(dump_url(server.url, "works", RELEASE), max_resumes=3) as stream,
+            pytest.raises(DownloadError, match="gave up after 3 resumes"),
+        ):
+            b"".join(stream.chunks())
+        assert stream.bytes_read == 30_000  # re-reading from 0 never moves past the cut: no duplicate bytes
+        server.drop_after.pop(NAME)
+        server.cuts[NAME] = [len(expected) // 3]  # one cut, then the whole file again from byte 0
+        with open_stream(dump_url(server.url, "works", RELEASE)) as stream:
+            assert b"".join(stream.chunks()) == expected
+        assert [request.headers.get("Range") for request in server.requests][-2:] == [
+            None,
+            f"bytes={len(expected) // 3}-",
+        ]
+
+
+def test_busy_answers_are_retried_after_the_time_asked(folder: Path) -> None:
+    with DumpServer(folder) as server:
+        server.busy[NAME] = 2
+        with open_stream(dump_url(server.url, "works", RELEASE)) as stream:
+            assert b"".join(stream.chunks()) == (folder / NAME).read_bytes()
+        assert [request.method for request in server.requests] == ["GET", "GET", "GET"]
 
 
 def test_chunks_need_an_open_stream(folder: Path) -> None:
