@@ -19,6 +19,10 @@ class openlibrary(luigi.Config):
         default="https://openlibrary.org/data",
         description="Where the dumps are: ol_dump_{dump}_{release}.txt.gz below it. http(s):// or file://",
     )
+    metadata_url = luigi.Parameter(
+        default="https://archive.org/metadata",
+        description="archive.org metadata API listing each release file's md5; empty: skip that check",
+    )
     dumps = luigi.ListParameter(
         default=list(DUMPS), description=f"Dumps to process, any of {', '.join(DUMPS)}"
     )

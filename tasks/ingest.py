@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import luigi
 
+from source.checksums import Published, published_checksum
 from source.download import open_stream
 from source.rechunk import RechunkResult, rechunk
 from source.release import dump_url
@@ -15,6 +16,20 @@ from tasks.release import ReleaseParameter
 
 MB = 1024 * 1024
 _STATUS_EVERY_S = 2.0
+
+
+class ChecksumMismatch(OSError):
+    """The downloaded bytes are not the file archive.org published."""
+
+
+def verify(url: str, result: RechunkResult, published: Published) -> None:
+    """Compare what came in with what archive.org lists, when it lists something."""
+    if published.md5 is not None and published.md5 != result.md5:
+        raise ChecksumMismatch(f"{url}: md5 {result.md5} but archive.org publishes {published.md5}")
+    if published.size is not None and published.size != result.source_bytes:
+        raise ChecksumMismatch(
+            f"{url}: {result.source_bytes} bytes but archive.org publishes {published.size}"
+        )
 
 
 class IngestDump(luigi.Task):
@@ -35,6 +50,12 @@ class IngestDump(luigi.Task):
         settings = config.ingest()
         url = dump_url(config.openlibrary().base_url, self.dump, self.release)
         lake.remove("raw", self.release, self.dump)  # parts left by a crashed attempt
+        metadata_url = config.openlibrary().metadata_url
+        published = (
+            published_checksum(metadata_url, self.release, url.rsplit("/", 1)[-1])
+            if metadata_url
+            else Published(None, None, "[openlibrary] metadata_url is empty: md5 not checked")
+        )
         started = time.monotonic()
         started_at = dt.datetime.now(dt.UTC)
         with open_stream(url, timeout=config.openlibrary().timeout_s) as stream:
@@ -46,9 +67,10 @@ class IngestDump(luigi.Task):
                 progress=self._progress_reporter(stream.total_bytes),
                 name=url,
             )
-        lake.write_json(
-            self._manifest(url, result, started_at, time.monotonic() - started), *self._manifest_path()
-        )
+        verify(url, result, published)
+        manifest = self._manifest(url, result, started_at, time.monotonic() - started)
+        manifest["integrity"] = {"md5_verified": published.md5 is not None, "note": published.note}
+        lake.write_json(manifest, *self._manifest_path())
         self.set_progress_percentage(100)
         self.set_status_message(
             f"done: {result.source_bytes / MB:,.1f} MB, {result.lines:,} lines in {len(result.parts)} parts"

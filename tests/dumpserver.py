@@ -18,6 +18,7 @@ ignores `Range` (always 200, whole file); `busy[NAME] = k` answers the next k GE
 """
 
 import http.server
+import json
 import re
 import threading
 import urllib.parse
@@ -61,12 +62,18 @@ class DumpServer:
         self.cuts: dict[str, list[int]] = {}
         self.ranges_allowed = True
         self.busy: dict[str, int] = {}
+        self.metadata: dict[str, object] = {}  # archive.org-style /metadata/{item} documents
         if release:
             self.link_latest(release, dumps)
         self._requests: list[Request] = []
         self._lock = threading.Lock()
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread: threading.Thread | None = None
+
+    @property
+    def metadata_url(self) -> str:
+        """The value for [openlibrary] metadata_url."""
+        return f"{self.origin}/metadata"
 
     @property
     def origin(self) -> str:
@@ -171,6 +178,19 @@ def _handler(server: DumpServer) -> type[http.server.BaseHTTPRequestHandler]:
 
         def _answer(self, body: bool) -> None:
             path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+            if path.startswith("/metadata/"):
+                document = server.metadata.get(path.removeprefix("/metadata/"))
+                if document is None:
+                    self.send_error(404)
+                    return
+                data = json.dumps(document).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(data)
+                return
             if path in server.redirects:
                 location = server.redirects[path]
                 if not location.startswith(("http://", "https://")):

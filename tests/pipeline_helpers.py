@@ -22,7 +22,13 @@ SPARK_CONF = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"}
 def pipeline_settings(base_url: str, lake_root: Path) -> dict[str, dict[str, str]]:
     """The luigi.cfg sections a test run uses: small parts (so dumps split), 2 local cores, no Spark UI."""
     return {
-        "openlibrary": {"base_url": base_url, "dumps": json.dumps(list(DUMPS)), "timeout_s": "10"},
+        "openlibrary": {
+            "base_url": base_url,
+            "metadata_url": base_url.rsplit("/data", 1)[0]
+            + "/metadata",  # the test server, never archive.org
+            "dumps": json.dumps(list(DUMPS)),
+            "timeout_s": "10",
+        },
         "lake": {"root": str(lake_root)},
         "ingest": {"part_mb": "0.1", "compress_level": "1"},
         "spark": {

@@ -1,0 +1,69 @@
+"""Ingest checks the download against archive.org's published md5/size when there is one."""
+
+import hashlib
+import json
+import socket
+from pathlib import Path
+
+import luigi
+import pytest
+
+from source.checksums import published_checksum
+from tasks.ingest import IngestDump
+from tests.dumpserver import DumpServer
+from tests.pipeline_helpers import DUMPS, RELEASE, luigi_config, pipeline_settings, sample_release
+
+NAME = f"ol_dump_works_{RELEASE}.txt.gz"
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    return sample_release(tmp_path / "source")
+
+
+def ingest(server: DumpServer, lake: Path) -> Path:
+    """Run IngestDump(works); the manifest path (which exists only when the ingest succeeded)."""
+    with luigi_config(pipeline_settings(server.url, lake)):
+        luigi.build([IngestDump(release=RELEASE, dump="works")], local_scheduler=True, workers=1)
+    return lake / "raw" / RELEASE / "works" / "_MANIFEST.json"
+
+
+def item(name: str, md5: str, size: int) -> dict:
+    return {"files": [{"name": "other.txt", "md5": "0" * 32}, {"name": name, "md5": md5, "size": str(size)}]}
+
+
+def test_a_published_md5_is_checked_and_recorded(source: Path, tmp_path: Path) -> None:
+    content = (source / NAME).read_bytes()
+    with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
+        server.metadata[f"ol_dump_{RELEASE}"] = item(NAME, hashlib.md5(content).hexdigest(), len(content))
+        manifest = json.loads(ingest(server, tmp_path / "lake").read_text())
+    assert manifest["integrity"]["md5_verified"] is True
+    assert manifest["md5"] == hashlib.md5(content).hexdigest()
+
+
+@pytest.mark.parametrize("wrong", ["md5", "size"])
+def test_a_mismatch_fails_the_ingest_and_publishes_no_manifest(
+    source: Path, tmp_path: Path, wrong: str
+) -> None:
+    content = (source / NAME).read_bytes()
+    md5 = "f" * 32 if wrong == "md5" else hashlib.md5(content).hexdigest()
+    size = len(content) + (1 if wrong == "size" else 0)
+    with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
+        server.metadata[f"ol_dump_{RELEASE}"] = item(NAME, md5, size)
+        assert not ingest(server, tmp_path / "lake").exists()
+
+
+def test_without_metadata_the_ingest_goes_on_and_says_so(source: Path, tmp_path: Path) -> None:
+    with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
+        manifest = json.loads(ingest(server, tmp_path / "lake").read_text())
+    assert manifest["integrity"]["md5_verified"] is False
+    assert "metadata unavailable" in manifest["integrity"]["note"]
+
+
+def test_an_unreachable_metadata_service_is_not_an_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/metadata"
+    published = published_checksum(url, RELEASE, NAME, timeout=2)
+    assert (published.md5, published.size) == (None, None)
+    assert published.note.startswith("metadata unavailable")
