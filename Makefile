@@ -43,8 +43,8 @@ run: setup java ## Run the pipeline for RELEASE (default latest) into the lake (
 
 demo: setup java ## Run the same pipeline offline on the bundled sample release (lake: data/demo/lake)
 	$(PY) -m source.sample $(DEMO_DIR)/source >/dev/null
-	$(PY) -m luigi --module tasks OpenLibraryPipeline --release latest --workers $(WORKERS) \
-	  --openlibrary-base-url file://$(CURDIR)/$(DEMO_DIR)/source --openlibrary-metadata-url '' \
+	OPENLIBRARY_METADATA_URL= $(PY) -m luigi --module tasks OpenLibraryPipeline --release latest \
+	  --workers $(WORKERS) --openlibrary-base-url file://$(CURDIR)/$(DEMO_DIR)/source \
 	  --lake-root $(DEMO_DIR)/lake $(SCHEDULER)
 	@echo "report: $(DEMO_DIR)/lake/reports/$$(ls $(DEMO_DIR)/lake/reports | tail -1)/report.json"
 
