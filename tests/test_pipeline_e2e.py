@@ -24,6 +24,8 @@ from tests.pipeline_helpers import (
     source_lines,
 )
 
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
 # A language record: a real record type, but one that doesn't belong in the works dump.
 LANGUAGE_LINE = (
     "/type/language\t/languages/eng\t1\t2008-04-01T03:28:50.625462\t"
@@ -84,7 +86,7 @@ def run_pipeline() -> luigi.execution_summary.LuigiRunResult:
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FinishedRun]:
     root = tmp_path_factory.mktemp("e2e")
-    works_dump_first_line = (Path(__file__).parent.parent / "samples" / "ol_dump_works.txt").open().readline()
+    works_dump_first_line = (SAMPLES / "ol_dump_works.txt").read_text().splitlines(keepends=True)[0]
     source = sample_release(
         root / "source", {"works": bad_works_lines(works_dump_first_line), "ratings": BAD_RATINGS_LINES}
     )
@@ -142,8 +144,7 @@ def test_every_line_is_a_row_or_quarantined_with_its_reason(finished: FinishedRu
 
 def test_tables_hold_the_source_records(finished: FinishedRun) -> None:
     works_source = [
-        json.loads(line.split("\t")[4])
-        for line in (Path(__file__).parent.parent / "samples" / "ol_dump_works.txt").read_text().splitlines()
+        json.loads(line.split("\t")[4]) for line in (SAMPLES / "ol_dump_works.txt").read_text().splitlines()
     ]
     works = {row["work_key"]: row for row in curated(finished, "works")}
     assert set(works) == {record["key"] for record in works_source}
