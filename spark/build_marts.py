@@ -13,7 +13,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark import tables
-from spark.jobio import Stopwatch, job_parser, write_json
+from spark.jobio import Stopwatch, job_parser, run_job, write_json
 from spark.parse import publish_year
 
 REDIRECT_HOPS = 8
@@ -159,14 +159,7 @@ def build_marts(curated: dict[str, DataFrame]) -> dict[str, DataFrame]:
         "fct_ratings": ratings,
         "fct_shelves": shelves,
     }
-    return {name: conform(frame, name) for name, frame in marts.items()}
-
-
-def conform(frame: DataFrame, mart: str) -> DataFrame:
-    schema = tables.MARTS[mart]
-    return frame.select(
-        *(F.col(field.name).cast(field.dataType).alias(field.name) for field in schema.fields)
-    )
+    return {name: tables.conform(frame, tables.MARTS[name]) for name, frame in marts.items()}
 
 
 def read_curated(spark: SparkSession, curated_url: str, dumps: Sequence[str]) -> dict[str, DataFrame]:
@@ -211,12 +204,7 @@ def parse_args(argv: Sequence[str] | None) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
-    spark = SparkSession.builder.appName("build_marts").getOrCreate()
-    try:
-        run(spark, args)
-    finally:
-        spark.stop()
+    run_job("build_marts", run, parse_args(argv))
 
 
 if __name__ == "__main__":

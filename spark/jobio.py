@@ -7,6 +7,7 @@ FileSystem so the same code writes to a local folder and to GCS.
 import argparse
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pyspark.sql import SparkSession
@@ -56,6 +57,17 @@ def exists(spark: SparkSession, url: str) -> bool:
 
 def job_parser(description: str) -> argparse.ArgumentParser:
     return argparse.ArgumentParser(description=description)
+
+
+def run_job(
+    app_name: str, run: Callable[[SparkSession, argparse.Namespace], Any], args: argparse.Namespace
+) -> None:
+    """A job's main: the session spark-submit configured (master, conf), the job's run(), a clean stop."""
+    spark = SparkSession.builder.appName(app_name).getOrCreate()
+    try:
+        run(spark, args)
+    finally:
+        spark.stop()
 
 
 class Stopwatch:

@@ -3,6 +3,8 @@
 Later checks, the marts job and users read these names; change them only with a migration.
 """
 
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 STRING = T.StringType()
@@ -170,3 +172,10 @@ MISSING_KEY = "missing_key"
 INVALID_VALUE = "invalid_value"
 SUPERSEDED_REVISION = "superseded_revision"
 REASONS = (WRONG_COLUMN_COUNT, INVALID_JSON, UNEXPECTED_TYPE, MISSING_KEY, INVALID_VALUE, SUPERSEDED_REVISION)
+
+
+def conform(frame: DataFrame, schema: T.StructType) -> DataFrame:
+    """Exactly the contract's columns, in its order, with its types."""
+    return frame.select(
+        *(F.col(field.name).cast(field.dataType).alias(field.name) for field in schema.fields)
+    )

@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from spark import tables
-from spark.jobio import Stopwatch, job_parser, read_json, write_json
+from spark.jobio import Stopwatch, job_parser, read_json, run_job, write_json
 from spark.parse import (
     integer,
     integers,
@@ -292,20 +292,13 @@ def classify(lines: DataFrame, dump: str) -> DataFrame:
     return classify_rows(lines, dump)
 
 
-def conform(frame: DataFrame, schema: T.StructType) -> DataFrame:
-    """Exactly the contract's columns, order and types."""
-    return frame.select(
-        *(F.col(field.name).cast(field.dataType).alias(field.name) for field in schema.fields)
-    )
-
-
 def transform(lines: DataFrame, dump: str) -> tuple[dict[str, DataFrame], DataFrame, DataFrame]:
     """(tables by name, quarantine rows, the classified frame — persist it: both outputs read it)."""
     classified = classify(lines, dump)
     good = classified.where(F.col("reason").isNull())
     built = TABLE_BUILDERS[dump](good)
-    outputs = {name: conform(built[name], tables.CURATED[name]) for name in tables.DUMP_TABLES[dump]}
-    quarantine = conform(classified.where(F.col("reason").isNotNull()), tables.QUARANTINE)
+    outputs = {name: tables.conform(built[name], tables.CURATED[name]) for name in tables.DUMP_TABLES[dump]}
+    quarantine = tables.conform(classified.where(F.col("reason").isNotNull()), tables.QUARANTINE)
     return outputs, quarantine, classified
 
 
@@ -374,11 +367,7 @@ def parse_args(argv: Sequence[str] | None) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    spark = SparkSession.builder.appName(f"transform_dump {args.dump}").getOrCreate()
-    try:
-        run(spark, args)
-    finally:
-        spark.stop()
+    run_job(f"transform_dump {args.dump}", run, args)
 
 
 if __name__ == "__main__":
