@@ -2,23 +2,33 @@
 
 Credentials are Application Default Credentials (on GCE: the VM's service account). When
 STORAGE_EMULATOR_HOST is set (tests, local emulators) the client talks to that endpoint anonymously.
+Writes stream through resumable uploads: an object appears only once its upload is finalised, nothing is
+staged on local disk, and each open writer holds at most one chunk in memory.
 """
 
+import io
+import logging
 import os
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
-from typing import BinaryIO
+from contextlib import AbstractContextManager
+from typing import Any, BinaryIO
 
 import luigi.target
+from google.api_core.exceptions import PreconditionFailed
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
+from google.cloud.storage.fileio import BlobWriter
 
 from lake.base import Lake
 
+logger = logging.getLogger(__name__)
+
+CHUNK_MULTIPLE = 256 * 1024  # resumable uploads send chunks of a multiple of 256 KiB
 DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024  # resumable-upload chunk: memory per open writer
 
 
 def storage_client() -> storage.Client:
+    """A client with Application Default Credentials, or an anonymous one when an emulator is configured."""
     if os.environ.get("STORAGE_EMULATOR_HOST"):
         return storage.Client(credentials=AnonymousCredentials(), project="emulator")
     return storage.Client()
@@ -29,13 +39,81 @@ def split_url(url: str) -> tuple[str, str]:
     if not url.startswith("gs://"):
         raise ValueError(f"not a gs:// URL: {url!r}")
     bucket, _, name = url.removeprefix("gs://").partition("/")
+    if not bucket:
+        raise ValueError(f"no bucket in {url!r}")
     return bucket, name
+
+
+class GcsWriter(io.BufferedIOBase):
+    """A binary writer for one object, through a resumable upload.
+
+    close() (or leaving a `with` block cleanly) finalises the upload and publishes the object. Leaving the
+    `with` block on an exception, or dropping the writer unclosed, cancels the upload: nothing is published.
+    """
+
+    def __init__(self, blob: storage.Blob, chunk_bytes: int, **upload_kwargs: Any) -> None:
+        super().__init__()
+        self.name = f"gs://{blob.bucket.name}/{blob.name}"
+        # ignore_flush: wrappers such as GzipFile flush; GCS can only "flush" by finalising.
+        self._writer = BlobWriter(blob, chunk_size=chunk_bytes, ignore_flush=True, **upload_kwargs)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._checkClosed()
+        return self._writer.write(data)
+
+    def tell(self) -> int:
+        return self._writer.tell()
+
+    def flush(self) -> None:
+        """Nothing to do: bytes reach GCS a chunk at a time and become visible on close()."""
+
+    def close(self) -> None:
+        """Finalise the upload; if that fails, cancel it so that nothing is published later."""
+        if self.closed:
+            return
+        try:
+            self._writer.close()
+        except BaseException:
+            self._cancel()
+            raise
+        finally:
+            super().close()
+
+    def abort(self) -> None:
+        """Cancel the upload: the object is not created (an existing one is left as it was)."""
+        if not self.closed:
+            try:
+                self._cancel()
+            finally:
+                super().close()
+
+    def _cancel(self) -> None:
+        try:
+            self._writer.terminate()
+        except Exception:  # the session expires on its own; the caller's error matters more
+            logger.warning("could not cancel the upload of %s", self.name, exc_info=True)
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:
+        self.abort()
 
 
 class GcsFileSystem(luigi.target.FileSystem):
     """Luigi's FileSystem over GCS objects; a "folder" is the set of objects below a prefix."""
 
     def __init__(self, client: storage.Client, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
+        if chunk_bytes <= 0 or chunk_bytes % CHUNK_MULTIPLE:
+            raise ValueError(
+                f"chunk_bytes must be a positive multiple of {CHUNK_MULTIPLE}, got {chunk_bytes}"
+            )
         self.client = client
         self.chunk_bytes = chunk_bytes
 
@@ -43,53 +121,115 @@ class GcsFileSystem(luigi.target.FileSystem):
         bucket, name = split_url(url)
         return self.client.bucket(bucket).blob(name)
 
-    def _below(self, url: str) -> Iterator[storage.Blob]:
+    def _get(self, url: str) -> storage.Blob | None:
+        """The object at `url` with its current generation, or None (also for a bucket root)."""
         bucket, name = split_url(url)
-        prefix = name.rstrip("/") + "/" if name else ""
-        return iter(self.client.list_blobs(bucket, prefix=prefix))
+        return self.client.bucket(bucket).get_blob(name) if name else None
+
+    def _below(self, url: str, max_results: int | None = None) -> Iterator[storage.Blob]:
+        """Objects whose names start with `url` + "/" (all objects for a bucket root)."""
+        bucket, name = split_url(url)
+        prefix = name.rstrip("/") + "/" if name.rstrip("/") else ""
+        return iter(self.client.list_blobs(bucket, prefix=prefix, max_results=max_results))
+
+    def _pairs(self, path: str, dest: str) -> list[tuple[storage.Blob, storage.Blob]]:
+        """(source, destination) objects for copying a file or every file of a folder."""
+        dest_bucket, dest_name = split_url(dest)
+        bucket = self.client.bucket(dest_bucket)
+        source = self._get(path)
+        if source is not None:
+            return [(source, bucket.blob(dest_name))]
+        _, name = split_url(path)
+        pairs = [
+            (blob, bucket.blob(dest_name.rstrip("/") + blob.name[len(name.rstrip("/")) :]))
+            for blob in self._below(path)
+        ]
+        if not pairs:
+            raise FileNotFoundError(path)
+        return pairs
 
     def exists(self, path: str) -> bool:
-        return self._blob(path).exists() or self.isdir(path)
+        """True for an object, and for a "folder" prefix with objects below it."""
+        _, name = split_url(path)
+        return (bool(name) and self._blob(path).exists()) or self.isdir(path)
 
     def isdir(self, path: str) -> bool:
-        return next(self._below(path), None) is not None
+        return next(self._below(path, max_results=1), None) is not None
 
     def listdir(self, path: str) -> list[str]:
+        """Full gs:// URLs of the objects below a folder (recursive), sorted; folder placeholders skipped."""
         bucket, _ = split_url(path)
-        return sorted(f"gs://{bucket}/{blob.name}" for blob in self._below(path))
+        return sorted(
+            f"gs://{bucket}/{blob.name}" for blob in self._below(path) if not blob.name.endswith("/")
+        )
 
     def remove(self, path: str, recursive: bool = True, skip_trash: bool = True) -> None:
+        """Delete an object, or (recursive) every object below a folder; absent objects are skipped."""
+        _, name = split_url(path)
+        below = list(self._below(path))
+        if below and not recursive:
+            raise luigi.target.FileSystemException(f"{path} is a folder: remove it with recursive=True")
         blob = self._blob(path)
-        if blob.exists():
-            blob.delete()
-        if recursive:
-            for below in self._below(path):
-                below.delete()
+        targets = [blob, *below] if name else below
+        blob.bucket.delete_blobs(targets, on_error=lambda _: None)
 
     def mkdir(self, path: str, parents: bool = True, raise_if_exists: bool = False) -> None:
         """Folders do not exist on GCS: nothing to create."""
 
     def copy(self, path: str, dest: str) -> None:
-        source = self._blob(path)
-        bucket, name = split_url(dest)
-        source.bucket.copy_blob(source, self.client.bucket(bucket), name)
+        """Copy an object, or every object below a folder, server-side."""
+        for source, target in self._pairs(path, dest):
+            self._rewrite(source, target)
 
     def move(self, path: str, dest: str) -> None:
-        self.copy(path, dest)
-        self._blob(path).delete()
+        """Copy, then delete each source object only if it is still the generation that was copied."""
+        for source, target in self._pairs(path, dest):
+            self._rewrite(source, target)
+            source.delete(if_generation_match=source.generation)
+
+    def rename_dont_move(self, path: str, dest: str) -> None:
+        """Move one object to a name that must not exist yet (luigi's temporary_path relies on this)."""
+        if self.exists(dest):
+            raise luigi.target.FileAlreadyExists(dest)
+        source = self._get(path)
+        if source is None:
+            raise FileNotFoundError(path)
+        try:
+            self._rewrite(source, self._blob(dest), if_generation_match=0)  # create-only: closes the race
+        except PreconditionFailed as error:
+            raise luigi.target.FileAlreadyExists(dest) from error
+        source.delete(if_generation_match=source.generation)
+
+    @staticmethod
+    def _rewrite(source: storage.Blob, target: storage.Blob, **preconditions: int) -> None:
+        """Server-side copy of the source's current generation; large objects take several rewrite calls."""
+        token = None
+        while True:
+            token, _, _ = target.rewrite(
+                source, token=token, if_source_generation_match=source.generation, **preconditions
+            )
+            if token is None:
+                return
 
     def open_read(self, path: str) -> BinaryIO:
-        return self._blob(path).open("rb")
+        """A binary stream of the object's current generation, fetched a chunk at a time."""
+        blob = self._get(path)
+        if blob is None:
+            raise FileNotFoundError(path)
+        # The blob carries its generation: an overwrite during the read fails it instead of mixing versions.
+        return blob.open("rb", chunk_size=self.chunk_bytes)
 
-    @contextmanager
-    def open_write(self, path: str) -> Iterator[BinaryIO]:
-        """A resumable upload: the object appears once the block ends cleanly; an error cancels it."""
-        with self._blob(path).open("wb", chunk_size=self.chunk_bytes, ignore_flush=True) as writer:
-            yield writer
+    def open_write(self, path: str, create_only: bool = False) -> GcsWriter:
+        """An atomic writer (see GcsWriter).
+
+        create_only adds if_generation_match=0: on real GCS the upload fails with HTTP 412 if the object
+        exists (fake-gcs-server ignores this precondition on resumable uploads)."""
+        preconditions = {"if_generation_match": 0} if create_only else {}
+        return GcsWriter(self._blob(path), self.chunk_bytes, **preconditions)
 
 
 class GcsTarget(luigi.target.FileSystemTarget):
-    """One object in the lake (binary contents)."""
+    """One object in the lake (binary contents): open("r") streams it, open("w") writes it atomically."""
 
     def __init__(self, path: str, fs: GcsFileSystem) -> None:
         super().__init__(path)
@@ -99,25 +239,25 @@ class GcsTarget(luigi.target.FileSystemTarget):
     def fs(self) -> GcsFileSystem:
         return self._fs
 
-    def open(self, mode: str = "r") -> AbstractContextManager[BinaryIO]:
-        if mode.replace("b", "") == "r":
+    def open(self, mode: str = "r") -> BinaryIO:
+        if mode in ("r", "rb"):
             return self._fs.open_read(self.path)
-        if mode.replace("b", "") == "w":
+        if mode in ("w", "wb"):
             return self._fs.open_write(self.path)
-        raise ValueError(f"mode must be 'r' or 'w', got {mode!r}")
+        raise ValueError(f"mode must be 'r' or 'w' (binary), got {mode!r}")
 
 
 class GcsLake(Lake):
-    """A lake under gs://BUCKET/PREFIX."""
+    """A lake under gs://BUCKET/PREFIX; `chunk_bytes` (a multiple of 256 KiB) bounds each writer's memory."""
 
     spark_connector = "gcs-connector"  # built into Dataproc; a local Spark needs it in spark.jars.packages
 
     def __init__(
-        self, root: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES, client: storage.Client | None = None
+        self, root: str, chunk_bytes: int | None = None, client: storage.Client | None = None
     ) -> None:
         split_url(root)
         self.root = root.rstrip("/")
-        self.fs = GcsFileSystem(client or storage_client(), chunk_bytes)
+        self.fs = GcsFileSystem(client or storage_client(), chunk_bytes or DEFAULT_CHUNK_BYTES)
 
     def target(self, *parts: str) -> GcsTarget:
         return GcsTarget(self.url(*parts), self.fs)
