@@ -11,8 +11,14 @@ LUIGID_HOST := 127.0.0.1
 LUIGID_PORT ?= 8082
 LUIGID_DIR := data/luigid
 DEMO_DIR := data/demo
+# Command-line tools the tests call (linters, scanners), in a virtualenv of their own so their
+# dependencies never touch the project's pins.
+TOOLS := .venv-tools
+# Commands the tests need, as command:Debian-package (installed by `make test` when missing and run as
+# root on Debian/Ubuntu).
+TEST_COMMANDS := java:openjdk-17-jre-headless shellcheck:shellcheck chromium:chromium
 
-.PHONY: help setup java run demo test lint luigid luigid-stop clean
+.PHONY: help setup tools test-deps java run demo test lint luigid luigid-stop clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,6 +31,24 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 setup: $(VENV)/.installed ## Create .venv and install the project with its pinned dependencies
+
+$(TOOLS)/.installed: tests/tools-requirements.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -qq --upgrade pip
+	$(TOOLS)/bin/pip install -qq -r tests/tools-requirements.txt
+	@touch $@
+
+tools: $(TOOLS)/.installed ## Install the command-line tools the tests use into .venv-tools
+
+test-deps: ## Install the Debian packages the tests need (Java, shellcheck, chromium) when missing
+	@missing=$$(echo $$(for pair in $(TEST_COMMANDS); do command -v $${pair%%:*} >/dev/null 2>&1 || echo $${pair#*:}; done)); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "the tests need these Debian packages: $$missing (sudo apt-get install $$missing)"; exit 1; fi; \
+	fi
 
 java: ## Check that Java (needed by local Spark) is there
 	@if [ -z "$$JAVA_HOME" ] && ! command -v java >/dev/null 2>&1; then \
@@ -48,14 +72,9 @@ demo: setup java ## Run the same pipeline offline on the bundled sample release 
 	  --lake-root $(DEMO_DIR)/lake $(SCHEDULER)
 	@echo "report: $(DEMO_DIR)/lake/reports/$$(ls $(DEMO_DIR)/lake/reports | tail -1)/report.json"
 
-test: setup ## Install what the tests need and run the whole suite (lint included)
-	@if [ -z "$$JAVA_HOME" ] && ! command -v java >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
-	  else $(MAKE) --no-print-directory java; fi; \
-	fi
+test: setup tools test-deps ## Install what the tests need and run the whole suite (lint included)
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(PY) -m pytest
 
 lint: setup ## ruff check and format check
 	$(VENV)/bin/ruff check .
@@ -76,4 +95,4 @@ luigid-stop: ## Stop the scheduler started by make luigid (it saves its state on
 	@if [ -f $(LUIGID_DIR)/luigid.pid ]; then kill $$(cat $(LUIGID_DIR)/luigid.pid) && rm -f $(LUIGID_DIR)/luigid.pid && echo "luigid stopped"; else echo "no $(LUIGID_DIR)/luigid.pid"; fi
 
 clean: ## Remove the virtualenv and caches (the lake in ./data is kept)
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache *.egg-info
