@@ -1,14 +1,21 @@
-"""Shared fixtures: one local SparkSession and one GCS emulator for the whole run."""
+"""Shared fixtures: one local SparkSession, one GCS emulator, one finished sample lake per run."""
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import luigi
 import pytest
 from google.cloud import storage
+from luigi.execution_summary import LuigiStatusCode
 from pyspark.sql import SparkSession
 
 from lake.gcs import storage_client
+from tasks import OpenLibraryPipeline
+from tests.dumpserver import DumpServer
 from tests.gcs_emulator import gcs_emulator
+from tests.pipeline_helpers import DUMPS, RELEASE, luigi_config, pipeline_settings, sample_release
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +46,31 @@ def gcs() -> Iterator[storage.Client]:
                 os.environ.pop("STORAGE_EMULATOR_HOST")
             else:
                 os.environ["STORAGE_EMULATOR_HOST"] = previous
+
+
+@dataclass(frozen=True)
+class SampleLake:
+    """A lake holding the whole pipeline's output for the bundled sample release (read-only for tests)."""
+
+    root: Path
+    release: str
+    source: Path
+
+
+@pytest.fixture(scope="session")
+def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> SampleLake:
+    """The pipeline run once, over HTTP from 127.0.0.1, on the unmodified sample release.
+
+    Tests that only read outputs (report, query) share it; tests that change a lake make their own.
+    """
+    root = tmp_path_factory.mktemp("sample-lake")
+    source = sample_release(root / "source")
+    with (
+        DumpServer(source, release=RELEASE, dumps=DUMPS) as server,
+        luigi_config(pipeline_settings(server.url, root / "lake")),
+    ):
+        result = luigi.build(
+            [OpenLibraryPipeline(release="latest")], local_scheduler=True, detailed_summary=True, workers=1
+        )
+    assert result.status == LuigiStatusCode.SUCCESS, result.summary_text
+    return SampleLake(root=root / "lake", release=RELEASE, source=source)
