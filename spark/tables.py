@@ -164,14 +164,23 @@ DUMP_RECORD_TYPES: dict[str, str] = {
 }
 
 # Why a line went to quarantine. Every input line is either a row of its dump's primary table or
-# one quarantine row carrying exactly one of these reasons.
+# one quarantine row carrying exactly one of these reasons (the first that applies, in this order).
+INVALID_UTF8 = "invalid_utf8"
 WRONG_COLUMN_COUNT = "wrong_column_count"
 INVALID_JSON = "invalid_json"
 UNEXPECTED_TYPE = "unexpected_type"
 MISSING_KEY = "missing_key"
 INVALID_VALUE = "invalid_value"
 SUPERSEDED_REVISION = "superseded_revision"
-REASONS = (WRONG_COLUMN_COUNT, INVALID_JSON, UNEXPECTED_TYPE, MISSING_KEY, INVALID_VALUE, SUPERSEDED_REVISION)
+REASONS = (
+    INVALID_UTF8,
+    WRONG_COLUMN_COUNT,
+    INVALID_JSON,
+    UNEXPECTED_TYPE,
+    MISSING_KEY,
+    INVALID_VALUE,
+    SUPERSEDED_REVISION,
+)
 
 
 def conform(frame: DataFrame, schema: T.StructType) -> DataFrame:

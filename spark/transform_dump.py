@@ -70,13 +70,44 @@ JSON_SCHEMAS: dict[str, T.StructType] = {
 # ---------------------------------------------------------------------------------------------- classify
 
 
+# An escaped NUL (\u0000) in JSON text, not preceded by an escaped backslash: group 1 keeps the even run of
+# backslashes before it.
+_ESCAPED_NUL = r"(?<!\\)((?:\\\\)*)\\u0000"
+_CONTROL_CHARACTER = r"[\x00-\x1f\x7f]"
+
+
+def read_lines(spark: SparkSession, paths: Sequence[str]) -> DataFrame:
+    r"""The lines of text files, split on "\n" only: a stray "\r" stays inside its line (as the ingest
+    counted it) instead of splitting it in two."""
+    return spark.read.option("lineSep", "\n").text(list(paths))
+
+
 def _columns(lines: DataFrame) -> DataFrame:
-    """value (one raw line) -> line, source_file, cols (the tab-separated columns)."""
+    r"""value (one raw line) -> line, source_file, utf8_valid, cols (the tab-separated columns).
+
+    `line` is the line as valid UTF-8: invalid bytes (kept as they are by Spark's text reader) become
+    U+FFFD, so a quarantine row can always be written and read; `utf8_valid` says whether that changed it.
+    A line ending in "\r\n" is split without its "\r".
+    """
+    decoded = F.decode(F.col("value").cast("binary"), "UTF-8")
     return lines.select(
-        F.col("value").alias("line"),
+        decoded.alias("line"),
         F.input_file_name().alias("source_file"),
-        F.split("value", "\t", -1).alias("cols"),
+        (decoded == F.col("value")).alias("utf8_valid"),
+        F.split(F.regexp_replace(decoded, "\r$", ""), "\t", -1).alias("cols"),
     )
+
+
+def without_escaped_nul(json_text: Column) -> Column:
+    r"""JSON text with every escaped NUL character (\u0000) removed from its strings.
+
+    NUL is valid JSON but never meaningful in Open Library text, and PostgreSQL, BigQuery loads and C tools
+    choke on it; the record is kept and the line counted as cleaned. Raw (unescaped) control characters
+    are invalid JSON and quarantine the line instead.
+    """
+    return F.when(
+        F.instr(json_text, "\\u0000") > 0, F.regexp_replace(json_text, _ESCAPED_NUL, "$1")
+    ).otherwise(json_text)
 
 
 def _first_reason(*checks: tuple[Column, str]) -> Column:
@@ -89,22 +120,28 @@ def _first_reason(*checks: tuple[Column, str]) -> Column:
 
 def classify_records(lines: DataFrame, dump: str) -> DataFrame:
     """Typed dumps (five columns + JSON): line, source_file, key, record (parsed JSON), revision, reason."""
+    json_text = F.col("cols")[4]
+    cleaned = without_escaped_nul(json_text)
     parsed = _columns(lines).select(
         "line",
         "source_file",
+        "utf8_valid",
         F.size("cols").alias("n"),
         F.col("cols")[0].alias("type"),
         F.col("cols")[1].alias("key"),
         F.col("cols")[2].alias("revision_column"),
         F.from_json(
-            F.col("cols")[4], JSON_SCHEMAS[dump], {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+            cleaned, JSON_SCHEMAS[dump], {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
         ).alias("record"),
+        (cleaned != json_text).alias("nul_removed"),
     )
     checks = [
+        (~F.col("utf8_valid"), tables.INVALID_UTF8),
         (F.col("n") != 5, tables.WRONG_COLUMN_COUNT),
         (F.col("record").isNull() | F.col(f"record.{CORRUPT}").isNotNull(), tables.INVALID_JSON),
         (F.col("type") != tables.DUMP_RECORD_TYPES[dump], tables.UNEXPECTED_TYPE),
         (F.col("key").isNull() | (F.trim("key") == ""), tables.MISSING_KEY),
+        (F.col("key").rlike(_CONTROL_CHARACTER), tables.INVALID_VALUE),
     ]
     if dump == "redirects":
         checks.append((F.coalesce(F.trim("record.location"), F.lit("")) == "", tables.MISSING_KEY))
@@ -114,6 +151,7 @@ def classify_records(lines: DataFrame, dump: str) -> DataFrame:
         "key",
         "record",
         F.coalesce(integer(F.col("record.revision")), integer(F.col("revision_column"))).alias("revision"),
+        F.coalesce(F.col("nul_removed"), F.lit(False)).alias("nul_removed"),
         _first_reason(*checks).alias("reason"),
     )
 
@@ -140,6 +178,7 @@ def classify_rows(lines: DataFrame, dump: str) -> DataFrame:
     parsed = _columns(lines).select(
         "line",
         "source_file",
+        "utf8_valid",
         F.size("cols").alias("n"),
         F.col("cols")[0].alias("work_key"),
         F.when(F.col("cols")[1] != "\\N", F.col("cols")[1]).alias("edition_key"),
@@ -148,12 +187,15 @@ def classify_rows(lines: DataFrame, dump: str) -> DataFrame:
         F.col("cols")[3].rlike(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").alias("day_shaped"),
     )
     valid_value = F.col("value").rlike("^[1-5]$") if dump == "ratings" else F.col("value").isin(*SHELVES)
+    keys = F.concat_ws(" ", "work_key", "edition_key")
     reason = _first_reason(
+        (~F.col("utf8_valid"), tables.INVALID_UTF8),
         (F.col("n") != 4, tables.WRONG_COLUMN_COUNT),
         (F.col("work_key").isNull() | F.col("work_key").isin("", "\\N"), tables.MISSING_KEY),
         (~valid_value | F.col("day").isNull() | ~F.col("day_shaped"), tables.INVALID_VALUE),
+        (keys.rlike(_CONTROL_CHARACTER), tables.INVALID_VALUE),
     )
-    return parsed.withColumn("reason", reason)
+    return parsed.withColumn("reason", reason).withColumn("nul_removed", F.lit(False))
 
 
 # ----------------------------------------------------------------------------------------------- tables
@@ -319,14 +361,16 @@ def run(spark: SparkSession, args: Any) -> dict[str, Any]:
     spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")  # unparseable dates are null, not errors
     manifest = read_json(spark, args.manifest)
     parts = [_child(_parent(args.manifest), part["path"]) for part in manifest["parts"]]
-    lines = spark.read.text(parts)
+    lines = read_lines(spark, parts)
     outputs, quarantine, classified = transform(lines, args.dump)
     classified.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         for name, frame in outputs.items():
             frame.write.mode("overwrite").parquet(_child(args.curated, name))
         quarantine.write.mode("overwrite").parquet(args.quarantine)
-        skipped = skipped_counts(classified.where(F.col("reason").isNull()), args.dump)
+        good = classified.where(F.col("reason").isNull())
+        skipped = skipped_counts(good, args.dump)
+        cleaned = {"nul_removed": good.where(F.col("nul_removed")).count()}
     finally:
         classified.unpersist()
     counts = {name: spark.read.parquet(_child(args.curated, name)).count() for name in outputs}
@@ -344,6 +388,7 @@ def run(spark: SparkSession, args: Any) -> dict[str, Any]:
         "quarantined": dict(sorted(reasons.items())),
         "quarantined_total": sum(reasons.values()),
         "skipped": skipped,
+        "cleaned": cleaned,
         "duration_s": clock.seconds(),
     }
     if metrics["written"] + metrics["quarantined_total"] != metrics["lines"]:

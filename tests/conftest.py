@@ -17,6 +17,8 @@ from tests.dumpserver import DumpServer
 from tests.gcs_emulator import gcs_emulator
 from tests.pipeline_helpers import DUMPS, RELEASE, luigi_config, pipeline_settings, sample_release
 
+pytest_plugins = ["tests.reliability"]
+
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:

@@ -9,8 +9,8 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 
 from spark import tables
+from spark.transform_dump import read_lines, transform
 from spark.transform_dump import run as run_job
-from spark.transform_dump import transform
 
 STAMP = {"type": "/type/datetime", "value": "2021-12-26T21:20:53.259647"}
 
@@ -189,3 +189,60 @@ def test_the_job_refuses_to_publish_metrics_when_lines_do_not_reconcile(
     with pytest.raises(RuntimeError, match=r"1 rows \+ 1 quarantined != 3 lines"):
         run_job(spark, args)
     assert not (tmp_path / "metrics.json").exists()
+
+
+def read_file_lines(spark: SparkSession, path, content: bytes) -> DataFrame:
+    """The lines of `content` as the job reads them from a file (bytes that Python strings can't carry)."""
+    path.write_bytes(content)
+    return read_lines(spark, [str(path)])
+
+
+def test_invalid_utf8_is_quarantined_as_readable_text(spark: SparkSession, tmp_path) -> None:
+    good = record_line("/type/author", "/authors/OL1A", 1, name="Kept \ufffd as given").encode()
+    broken = (
+        record_line("/type/author", "/authors/OL2A", 1, name="BROKEN")
+        .encode()
+        .replace(b"BROKEN", b"\xff\xfe")
+    )
+    frame = read_file_lines(spark, tmp_path / "part.txt", good + b"\n" + broken + b"\n")
+    outputs, quarantine, _ = transform(frame, "authors")
+    assert [row["name"] for row in outputs["authors"].collect()] == ["Kept \ufffd as given"]
+    (row,) = quarantine.collect()
+    assert row["reason"] == tables.INVALID_UTF8
+    assert row["line"] == broken.decode("utf-8", errors="replace")
+
+
+def test_a_stray_carriage_return_neither_splits_a_line_nor_breaks_crlf(spark: SparkSession, tmp_path) -> None:
+    crlf = record_line("/type/author", "/authors/OL1A", 1, name="Windows line end")
+    inner = "/type/author\t/authors/OL2A\t1\t2020-01-01\t" + '{"key": "/authors/OL2A", "name": "a\rb"}'
+    rating_crlf = "/works/OL1W\t\\N\t4\t2024-01-01"
+    frame = read_file_lines(spark, tmp_path / "part.txt", f"{crlf}\r\n{inner}\n".encode())
+    assert frame.count() == 2
+    outputs, quarantine, _ = transform(frame, "authors")
+    assert [row["author_key"] for row in outputs["authors"].collect()] == ["/authors/OL1A"]
+    assert [(row["line"], row["reason"]) for row in quarantine.collect()] == [(inner, tables.INVALID_JSON)]
+    ratings = read_file_lines(spark, tmp_path / "ratings.txt", f"{rating_crlf}\r\n".encode())
+    outputs, quarantine, _ = transform(ratings, "ratings")
+    assert [row["rating"] for row in outputs["ratings"].collect()] == [4]
+
+
+def test_escaped_nul_characters_are_removed_and_counted(spark: SparkSession) -> None:
+    with_nul = record_line("/type/author", "/authors/OL1A", 1, name="Ja\u0000ne", bio="x\u0000\u0000y")
+    # A backslash followed by the letters u0000 is text, not a NUL: it stays.
+    backslash_text = record_line("/type/author", "/authors/OL2A", 1, name="C:\\u0000")
+    assert "\\\\u0000" in backslash_text
+    outputs, quarantine, classified = transform(lines(spark, with_nul, backslash_text), "authors")
+    assert quarantine.count() == 0
+    names = {row["author_key"]: (row["name"], row["bio"]) for row in outputs["authors"].collect()}
+    assert names == {"/authors/OL1A": ("Jane", "xy"), "/authors/OL2A": ("C:\\u0000", None)}
+    cleaned = {row["key"]: row["nul_removed"] for row in classified.collect()}
+    assert cleaned == {"/authors/OL1A": True, "/authors/OL2A": False}
+
+
+def test_control_characters_in_keys_are_invalid_values(spark: SparkSession) -> None:
+    bad_key = record_line("/type/author", "/authors/OL1A\x01", 1, name="Odd key")
+    bad_rating = "/works/OL1W\x00\t\\N\t5\t2024-01-01"
+    _, quarantine, _ = transform(lines(spark, bad_key), "authors")
+    assert [(row["line"], row["reason"]) for row in quarantine.collect()] == [(bad_key, tables.INVALID_VALUE)]
+    _, quarantine, _ = transform(lines(spark, bad_rating), "ratings")
+    assert [row["reason"] for row in quarantine.collect()] == [tables.INVALID_VALUE]
