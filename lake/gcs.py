@@ -18,6 +18,7 @@ from google.api_core.exceptions import PreconditionFailed
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from google.cloud.storage.fileio import BlobWriter
+from google.cloud.storage.retry import DEFAULT_RETRY
 
 from lake.base import Lake
 
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK_MULTIPLE = 256 * 1024  # resumable uploads send chunks of a multiple of 256 KiB
 DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024  # resumable-upload chunk: memory per open writer
+DEFAULT_RETRY_S = 300.0  # how long a write keeps retrying 429/5xx answers and dropped connections
 
 
 def storage_client() -> storage.Client:
@@ -109,13 +111,17 @@ class GcsWriter(io.BufferedIOBase):
 class GcsFileSystem(luigi.target.FileSystem):
     """Luigi's FileSystem over GCS objects; a "folder" is the set of objects below a prefix."""
 
-    def __init__(self, client: storage.Client, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
+    def __init__(
+        self, client: storage.Client, chunk_bytes: int = DEFAULT_CHUNK_BYTES, retry_s: float = DEFAULT_RETRY_S
+    ) -> None:
         if chunk_bytes <= 0 or chunk_bytes % CHUNK_MULTIPLE:
             raise ValueError(
                 f"chunk_bytes must be a positive multiple of {CHUNK_MULTIPLE}, got {chunk_bytes}"
             )
         self.client = client
         self.chunk_bytes = chunk_bytes
+        # Each upload chunk is retried (exponential backoff) until this deadline, then the write fails.
+        self.retry = DEFAULT_RETRY.with_timeout(retry_s)
 
     def _blob(self, url: str) -> storage.Blob:
         bucket, name = split_url(url)
@@ -225,7 +231,7 @@ class GcsFileSystem(luigi.target.FileSystem):
         create_only adds if_generation_match=0: on real GCS the upload fails with HTTP 412 if the object
         exists (fake-gcs-server ignores this precondition on resumable uploads)."""
         preconditions = {"if_generation_match": 0} if create_only else {}
-        return GcsWriter(self._blob(path), self.chunk_bytes, **preconditions)
+        return GcsWriter(self._blob(path), self.chunk_bytes, retry=self.retry, **preconditions)
 
 
 class GcsTarget(luigi.target.FileSystemTarget):
@@ -248,16 +254,21 @@ class GcsTarget(luigi.target.FileSystemTarget):
 
 
 class GcsLake(Lake):
-    """A lake under gs://BUCKET/PREFIX; `chunk_bytes` (a multiple of 256 KiB) bounds each writer's memory."""
+    """A lake under gs://BUCKET/PREFIX; `chunk_bytes` (a multiple of 256 KiB) bounds each writer's memory,
+    `retry_s` is how long a write keeps retrying transient errors before it fails."""
 
     spark_connector = "gcs-connector"  # built into Dataproc; a local Spark needs it in spark.jars.packages
 
     def __init__(
-        self, root: str, chunk_bytes: int | None = None, client: storage.Client | None = None
+        self,
+        root: str,
+        chunk_bytes: int | None = None,
+        client: storage.Client | None = None,
+        retry_s: float = DEFAULT_RETRY_S,
     ) -> None:
         split_url(root)
         self.root = root.rstrip("/")
-        self.fs = GcsFileSystem(client or storage_client(), chunk_bytes or DEFAULT_CHUNK_BYTES)
+        self.fs = GcsFileSystem(client or storage_client(), chunk_bytes or DEFAULT_CHUNK_BYTES, retry_s)
 
     def target(self, *parts: str) -> GcsTarget:
         return GcsTarget(self.url(*parts), self.fs)

@@ -40,6 +40,11 @@ class lake(luigi.Config):
         significant=False,
         description="GCS resumable-upload chunk in KiB (a multiple of 256): memory per object being written",
     )
+    retry_s = luigi.FloatParameter(
+        default=300.0,
+        significant=False,
+        description="Seconds a GCS write keeps retrying 429/5xx answers and dropped connections, then fails",
+    )
 
 
 class ingest(luigi.Config):

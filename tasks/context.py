@@ -7,7 +7,9 @@ from tasks import config
 
 def current_lake() -> Lake:
     settings = config.lake()
-    return open_lake(settings.root, upload_chunk_bytes=settings.upload_chunk_kib * 1024)
+    return open_lake(
+        settings.root, upload_chunk_bytes=settings.upload_chunk_kib * 1024, retry_s=settings.retry_s
+    )
 
 
 def current_runner() -> SparkRunner:
