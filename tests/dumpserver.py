@@ -14,13 +14,14 @@ Faults for tests: `head_allowed=False` answers HEAD with 405; `drop_after[NAME] 
 Content-Length but closes each response after n body bytes; `cuts[NAME] = [offsets]` closes a response
 at the next of those absolute offsets past its start (each offset once); `ranges_allowed=False`
 ignores `Range` (always 200, whole file); `busy[NAME] = k` answers the next k GETs with 503 and
-`Retry-After: 1`.
+`Retry-After: 1`; `rate[NAME] = bytes_per_second` sends that file slowly (a long download to interrupt).
 """
 
 import http.server
 import json
 import re
 import threading
+import time
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ class DumpServer:
         self.cuts: dict[str, list[int]] = {}
         self.ranges_allowed = True
         self.busy: dict[str, int] = {}
+        self.rate: dict[str, int] = {}
         self.metadata: dict[str, object] = {}  # archive.org-style /metadata/{item} documents
         if release:
             self.link_latest(release, dumps)
@@ -229,13 +231,16 @@ def _handler(server: DumpServer) -> type[http.server.BaseHTTPRequestHandler]:
                     if cut is not None and cut - first < count:
                         count = cut - first
                         server.cuts[file.name].remove(cut)  # each cut happens once
-                    self._copy(source, count)
+                    self._copy(source, count, server.rate.get(file.name))
 
-        def _copy(self, source: BinaryIO, count: int) -> None:
+        def _copy(self, source: BinaryIO, count: int, rate: int | None = None) -> None:
+            block = min(_COPY_BYTES, max(rate // 10, 1)) if rate else _COPY_BYTES
             try:
-                while count > 0 and (data := source.read(min(count, _COPY_BYTES))):
+                while count > 0 and (data := source.read(min(count, block))):
                     self.wfile.write(data)
                     count -= len(data)
+                    if rate:
+                        time.sleep(len(data) / rate)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client stopped reading: normal for a GET closed early
             self.close_connection = True

@@ -1,0 +1,153 @@
+"""A worker killed (SIGKILL, no chance to clean up) in the middle of an ingest or a transform: nothing partial
+is ever marked complete, and the rerun gives exactly what a clean run gives."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import luigi
+import pyarrow.parquet as pq
+import pytest
+from luigi.execution_summary import LuigiStatusCode
+
+from spark.tables import DUMP_TABLES
+from tasks import IngestDump, TransformDump
+from tests.dumpserver import DumpServer
+from tests.pipeline_helpers import (
+    RELEASE,
+    luigi_config,
+    pipeline_settings,
+    sample_release,
+    write_config_file,
+)
+
+PROJECT = Path(__file__).resolve().parent.parent
+WORKS = f"ol_dump_works_{RELEASE}.txt.gz"
+TIMING = {"started_at", "duration_s"}
+
+
+def start_luigi(settings: dict, config_path: Path, *task: str) -> subprocess.Popen:
+    """The luigi command line in a process group of its own (so spark-submit dies with it)."""
+    config = write_config_file(config_path, settings)
+    return subprocess.Popen(
+        [sys.executable, "-m", "luigi", "--module", "tasks", *task, "--release", RELEASE,
+         "--local-scheduler"],
+        cwd=PROJECT, env={**os.environ, "LUIGI_CONFIG_PATH": str(config)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+
+
+def kill_when(process: subprocess.Popen, ready: Callable[[], bool], timeout: float = 120) -> None:
+    """SIGKILL the process group as soon as `ready()` holds; fail if the run ended first."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        assert time.monotonic() < deadline, "the run never reached the point to interrupt"
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+def build(settings: dict, task: luigi.Task) -> None:
+    with luigi_config(settings):
+        result = luigi.build([task], local_scheduler=True, detailed_summary=True)
+    assert result.status == LuigiStatusCode.SUCCESS, result.summary_text
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def without_timing(document: dict) -> dict:
+    return {key: value for key, value in document.items() if key not in TIMING}
+
+
+def table_rows(folder: Path) -> list[str]:
+    """A table's rows, order-free, as comparable text (pyarrow reads Spark's files independently)."""
+    return sorted(json.dumps(row, sort_keys=True, default=str) for row in pq.read_table(folder).to_pylist())
+
+
+@pytest.mark.reliability(4)
+def test_a_killed_ingest_publishes_no_manifest_and_its_rerun_equals_a_clean_run(
+    tmp_path: Path, fault: Callable[..., None]
+) -> None:
+    noise = [  # incompressible lines: a dump of about 2 MB, read 1 MB at a time
+        f'/type/work\t/works/OL{n}X\t1\t2020-01-01T00:00:00\t{{"title": "{os.urandom(100).hex()}"}}\n'
+        for n in range(15_000)
+    ]
+    source = sample_release(tmp_path / "source", {"works": noise})
+    with DumpServer(source) as server:
+        clean_settings = pipeline_settings(server.url, tmp_path / "clean")
+        build(clean_settings, IngestDump(release=RELEASE, dump="works"))
+        settings = pipeline_settings(server.url, tmp_path / "lake")
+        raw = tmp_path / "lake" / "raw" / RELEASE / "works"
+        server.rate[WORKS] = 600_000  # bytes/s: a download of a few seconds
+        process = start_luigi(settings, tmp_path / "luigi.cfg", "IngestDump", "--dump", "works")
+        kill_when(process, lambda: (raw / "part-00000.txt.gz").exists())
+        left = sorted(path.name for path in raw.iterdir())
+        assert "_MANIFEST.json" not in left
+        with luigi_config(settings):
+            assert not IngestDump(release=RELEASE, dump="works").complete()
+        del server.rate[WORKS]
+        build(settings, IngestDump(release=RELEASE, dump="works"))
+
+    clean, rerun = files(tmp_path / "clean" / "raw" / RELEASE / "works"), files(raw)
+    assert clean.keys() == rerun.keys()  # no leftover of the killed attempt
+    for name in clean:
+        if name != "_MANIFEST.json":
+            assert rerun[name] == clean[name], name
+    manifests = [without_timing(json.loads(parts["_MANIFEST.json"])) for parts in (clean, rerun)]
+    assert manifests[0] == manifests[1]
+    fault(
+        "Worker killed during an ingest",
+        injected="SIGKILL of the luigi process group once the first raw part of a slowly served dump existed",
+        result=f"left {sum(name.startswith('part-') for name in left)} finished parts, "
+        f"{sum(name.startswith('.') for name in left)} hidden temporary file(s) and no _MANIFEST.json "
+        f"(task incomplete); the rerun cleared them and its {len(clean) - 1} parts and manifest equal a "
+        "clean run's",
+    )
+
+
+@pytest.mark.reliability(4)
+def test_a_killed_transform_leaves_nothing_complete_and_its_rerun_equals_a_clean_run(
+    tmp_path: Path, fault: Callable[..., None]
+) -> None:
+    source = sample_release(tmp_path / "source")
+    with DumpServer(source) as server:
+        clean_settings = pipeline_settings(server.url, tmp_path / "clean")
+        build(clean_settings, TransformDump(release=RELEASE, dump="works"))
+        settings = pipeline_settings(server.url, tmp_path / "lake")
+        build(settings, IngestDump(release=RELEASE, dump="works"))
+        curated = tmp_path / "lake" / "curated" / RELEASE
+        metrics = curated / "_metrics" / "works.json"
+        process = start_luigi(settings, tmp_path / "luigi.cfg", "TransformDump", "--dump", "works")
+        kill_when(process, lambda: (curated / "works").exists())  # Spark has started writing
+        assert not metrics.exists()
+        with luigi_config(settings):
+            assert not TransformDump(release=RELEASE, dump="works").complete()
+        flagged = [table for table in DUMP_TABLES["works"] if (curated / table / "_SUCCESS").exists()]
+        clean_curated = tmp_path / "clean" / "curated" / RELEASE
+        for table in flagged:  # a flag only ever marks a whole table
+            assert table_rows(curated / table) == table_rows(clean_curated / table), table
+        build(settings, TransformDump(release=RELEASE, dump="works"))
+
+    for table in DUMP_TABLES["works"]:
+        assert table_rows(curated / table) == table_rows(clean_curated / table), table
+    quarantine = [tmp_path / name / "quarantine" / RELEASE / "works" for name in ("lake", "clean")]
+    assert table_rows(quarantine[0]) == table_rows(quarantine[1])
+    documents = [
+        json.loads(path.read_text()) for path in (metrics, clean_curated / "_metrics" / "works.json")
+    ]
+    assert without_timing(documents[0]) == without_timing(documents[1])
+    fault(
+        "Worker killed during a transform",
+        injected="SIGKILL of the luigi process group (spark-submit included) once Spark began writing "
+        "curated/{release}/works",
+        result=f"no metrics file (task incomplete); flags present at the kill: {flagged or 'none'}, each on "
+        "a whole table; the rerun's tables, quarantine and metrics equal a clean run's",
+    )
