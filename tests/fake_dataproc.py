@@ -1,7 +1,7 @@
 """A fake Dataproc REST endpoint on 127.0.0.1: just the routes the runners call, with every request recorded.
 
 Jobs and batches walk PENDING -> RUNNING -> their outcome over successive GETs. Tests choose the outcome,
-inject 429/503 answers and seed existing jobs.
+inject 429/503 answers (in order, or per HTTP method) and seed existing jobs.
 """
 
 import http.server
@@ -51,7 +51,10 @@ class FakeDataproc:
         self.batches: dict[str, Resource] = {}
         self.outcome: tuple[str, str] | None = None  # (final state, details); None: DONE / SUCCEEDED
         self.faults: list[int] = []  # HTTP codes answered (one per request) before serving normally
+        # Per method, one entry per request of that method: an HTTP code to answer with, or None to serve.
+        self.faults_on: dict[str, list[int | None]] = {}
         self.driver_output_uri = ""
+        self.running_polls = 1  # GETs that report RUNNING before a new job or batch ends
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -96,7 +99,8 @@ class FakeDataproc:
 
     def _new(self, body: dict[str, Any], success: str) -> Resource:
         final, details = self.outcome or (success, "")
-        return Resource(states=["PENDING", "RUNNING", final], details=details, body=body)
+        states = ["PENDING", *["RUNNING"] * self.running_polls, final]
+        return Resource(states=states, details=details, body=body)
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         fake = self
@@ -124,10 +128,16 @@ class FakeDataproc:
                 fake.requests.append(Recorded(self.command, parsed.path, query, body))
                 return parsed.path, query, body
 
+            def _injected(self) -> int | None:
+                if fake.faults:
+                    return fake.faults.pop(0)
+                planned = fake.faults_on.get(self.command)
+                return planned.pop(0) if planned else None
+
             def do_GET(self) -> None:
                 path, _, _ = self._record()
-                if fake.faults:
-                    return self._error(fake.faults.pop(0), "injected")
+                if code := self._injected():
+                    return self._error(code, "injected")
                 if (match := _JOB.match(path)) and match["id"]:
                     found = fake.jobs.get(match["id"])
                     render = fake._job
@@ -144,8 +154,8 @@ class FakeDataproc:
 
             def do_POST(self) -> None:
                 path, query, body = self._record()
-                if fake.faults:
-                    return self._error(fake.faults.pop(0), "injected")
+                if code := self._injected():
+                    return self._error(code, "injected")
                 if (match := _JOB.match(path)) and path.endswith(":submit"):
                     ident = body["job"]["reference"]["jobId"]
                     if ident in fake.jobs:

@@ -1,5 +1,10 @@
 """The Dataproc runners against a fake Dataproc REST endpoint: the real client, real HTTP, exact requests."""
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
@@ -81,11 +86,21 @@ def test_job_ids_are_deterministic_and_valid() -> None:
     )
 
 
+@pytest.mark.reliability(7)
 @pytest.mark.parametrize("final", ["ERROR", "CANCELLED"])
-def test_a_failed_job_fails_with_dataprocs_message(fake: FakeDataproc, tmp_path, final: str) -> None:
+def test_a_failed_job_fails_with_dataprocs_message(fake: FakeDataproc, tmp_path, final: str, fault) -> None:
     fake.outcome = (final, "Job failed with message [ValueError: 1 rows + 1 quarantined != 3 lines]")
-    with pytest.raises(SparkJobError, match=rf"ended {final}: Job failed with message \[ValueError: 1 rows"):
+    with pytest.raises(
+        SparkJobError, match=rf"ended {final}: Job failed with message \[ValueError: 1 rows"
+    ) as error:
         cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
+    assert len(fake.submissions()) == 1
+    fault(
+        f"Dataproc job ends {final}",
+        injected=f"the fake Dataproc endpoint walks the submitted job PENDING -> RUNNING -> {final}",
+        result=f"SparkJobError '...ended {final}: {str(error.value).split(f'ended {final}: ')[-1][:70]}'; "
+        "submitted once",
+    )
 
 
 def test_the_driver_output_tail_is_in_the_error(fake: FakeDataproc, tmp_path, gcs: storage.Client) -> None:
@@ -106,11 +121,70 @@ def test_transient_api_errors_on_submit_and_poll_are_retried(fake: FakeDataproc,
     assert len(fake.submissions()) == 1
 
 
+@pytest.mark.reliability(7)
+def test_429_and_503_on_the_submit_and_on_polls_are_retried_without_a_second_job(
+    fake: FakeDataproc, tmp_path, fault
+) -> None:
+    fake.faults_on = {"POST": [503, 429], "GET": [None, None, 503, None, 429]}
+    fake.running_polls = 3
+    cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
+    posts = fake.submissions()
+    assert len(posts) == 3  # two refused, the third accepted
+    assert {post.body["requestId"] for post in posts} == {job_id(KEY, 0)}  # the same idempotent request
+    assert list(fake.jobs) == [job_id(KEY, 0)]
+    assert fake.faults_on == {"POST": [], "GET": []}  # every planned fault was served
+    fault(
+        "Dataproc API answers 429/503",
+        injected="the fake endpoint answers the job submit with 503 then 429, and two status polls with 503 "
+        "and 429",
+        result=f"each call retried with backoff; {len(posts)} submits carrying one requestId created one "
+        "job, which ran to DONE",
+    )
+
+
 def test_a_running_job_is_reattached_not_submitted_again(fake: FakeDataproc, tmp_path) -> None:
     ident = job_id(KEY, 0)
     fake.jobs[ident] = Resource(states=["RUNNING", "RUNNING", "DONE"])
     cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
     assert fake.submissions() == []
+
+
+@pytest.mark.reliability(7)
+def test_a_worker_killed_while_its_job_runs_is_reattached_by_the_next_worker(
+    fake: FakeDataproc, tmp_path: Path, fault
+) -> None:
+    fake.running_polls = 40
+    worker = subprocess.Popen(
+        [sys.executable, "-c", (
+            "from google.auth.credentials import AnonymousCredentials\n"
+            "from lake import open_lake\n"
+            "from runners.dataproc import DataprocJobRunner\n"
+            f"DataprocJobRunner('proj', 'europe-west1', 'ol-cluster', "
+            f"staging=open_lake({str(tmp_path / 'lake')!r}), endpoint={fake.url!r}, poll_s=0.05, "
+            "credentials=AnonymousCredentials())"
+            f".run('transform_dump', {ARGS!r}, job_key={KEY!r})\n"
+        )],
+        cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (fake.submissions() and sum(r.method == "GET" for r in fake.requests) >= 4):
+        assert worker.poll() is None and time.monotonic() < deadline, "the worker never got its job running"
+        time.sleep(0.02)
+    worker.kill()
+    worker.wait(timeout=10)
+    polls_before = sum(r.method == "GET" for r in fake.requests)
+    polls = lambda: sum(r.method == "GET" for r in fake.requests) - polls_before  # noqa: E731
+
+    cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
+
+    assert len(fake.submissions()) == 1
+    assert list(fake.jobs) == [job_id(KEY, 0)]
+    fault(
+        "Worker restarted while its Dataproc job runs",
+        injected="the worker process is SIGKILLed while its job is RUNNING; a new worker runs the same task",
+        result=f"the new worker found job {job_id(KEY, 0)} by its deterministic id, re-attached and followed "
+        f"it to DONE ({polls()} polls); one submission in all",
+    )
 
 
 def test_a_previous_failed_attempt_leads_to_the_next_attempt(fake: FakeDataproc, tmp_path) -> None:
