@@ -14,7 +14,9 @@ Faults for tests: `head_allowed=False` answers HEAD with 405; `drop_after[NAME] 
 Content-Length but closes each response after n body bytes; `cuts[NAME] = [offsets]` closes a response
 at the next of those absolute offsets past its start (each offset once); `ranges_allowed=False`
 ignores `Range` (always 200, whole file); `busy[NAME] = k` answers the next k GETs with 503 and
-`Retry-After: 1`; `rate[NAME] = bytes_per_second` sends that file slowly (a long download to interrupt).
+`Retry-After: 1` (`busy_status` = 429 answers Too Many Requests instead); `rate[NAME] = bytes_per_second`
+sends that file slowly (a long download to interrupt); `truncate_at[NAME] = n` never sends byte n or later
+(every response ends early, short of its Content-Length).
 """
 
 import http.server
@@ -24,7 +26,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
@@ -39,6 +41,7 @@ class Request:
     method: str
     path: str  # as requested, with any query string
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 class _Unsatisfiable(Exception):
@@ -64,6 +67,8 @@ class DumpServer:
         self.ranges_allowed = True
         self.busy: dict[str, int] = {}
         self.rate: dict[str, int] = {}
+        self.busy_status = 503
+        self.truncate_at: dict[str, int] = {}
         self.metadata: dict[str, object] = {}  # archive.org-style /metadata/{item} documents
         if release:
             self.link_latest(release, dumps)
@@ -206,7 +211,7 @@ def _handler(server: DumpServer) -> type[http.server.BaseHTTPRequestHandler]:
             size = file.stat().st_size
             if body and server.busy.get(file.name, 0) > 0:
                 server.busy[file.name] -= 1
-                self._empty(503, **{"Retry-After": "1"})
+                self._empty(server.busy_status, **{"Retry-After": "1"})
                 return
             try:
                 byte_range = _byte_range(self.headers.get("Range", "") if server.ranges_allowed else "", size)
@@ -228,6 +233,7 @@ def _handler(server: DumpServer) -> type[http.server.BaseHTTPRequestHandler]:
                     source.seek(first)
                     cut = next((c for c in sorted(server.cuts.get(file.name, [])) if c > first), None)
                     count = min(last - first + 1, server.drop_after.get(file.name, size))
+                    count = max(min(count, server.truncate_at.get(file.name, size) - first), 0)
                     if cut is not None and cut - first < count:
                         count = cut - first
                         server.cuts[file.name].remove(cut)  # each cut happens once

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import DUMPS, RELEASE, pipeline_settings, sample_release, write_config_file
 
@@ -22,17 +24,30 @@ def run_luigi(tmp_path: Path, base_url: str, *args: str) -> subprocess.Completed
     )  # fmt: skip
 
 
-def test_a_release_missing_a_dump_is_refused_before_anything_runs(tmp_path: Path) -> None:
+def refusal(stderr: str) -> str:
+    """The line of luigi's output that gives the reason a release was refused."""
+    return next(line for line in stderr.splitlines() if "ReleaseError: release" in line).strip()
+
+
+@pytest.mark.reliability(8)
+def test_a_release_missing_a_dump_is_refused_before_anything_runs(tmp_path: Path, fault) -> None:
     source = sample_release(tmp_path / "source")
     (source / f"ol_dump_ratings_{RELEASE}.txt.gz").unlink()
     with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
         completed = run_luigi(tmp_path, server.url, "OpenLibraryPipeline", "--release", RELEASE)
     assert completed.returncode == SCHEDULING_ERROR, completed.stderr[-2000:]
-    assert f"ol_dump_ratings_{RELEASE}.txt.gz" in completed.stderr
+    assert f"ol_dump_ratings_{RELEASE}.txt.gz" in refusal(completed.stderr)
     assert not (tmp_path / "lake").exists()
+    fault(
+        "A release missing one dump",
+        injected="the served release lacks its ratings file (404)",
+        result=f"exit {completed.returncode} before any task ran, nothing written; "
+        f"'{refusal(completed.stderr)[-150:]}'",
+    )
 
 
-def test_a_release_with_an_empty_dump_is_refused(tmp_path: Path) -> None:
+@pytest.mark.reliability(8)
+def test_a_release_with_an_empty_dump_is_refused(tmp_path: Path, fault) -> None:
     source = sample_release(tmp_path / "source")
     empty = source / f"ol_dump_works_{RELEASE}.txt.gz"
     empty.write_bytes(gzip.compress(b"", mtime=0))
@@ -40,8 +55,14 @@ def test_a_release_with_an_empty_dump_is_refused(tmp_path: Path) -> None:
     with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
         completed = run_luigi(tmp_path, server.url, "OpenLibraryPipeline", "--release", "latest")
     assert completed.returncode == SCHEDULING_ERROR, completed.stderr[-2000:]
-    assert f"ol_dump_works_{RELEASE}.txt.gz" in completed.stderr
+    assert f"ol_dump_works_{RELEASE}.txt.gz" in refusal(completed.stderr)
     assert not (tmp_path / "lake").exists()
+    fault(
+        "`latest` points at a 20-byte dump",
+        injected="the works file of the release `latest` redirects to is an empty gzip (20 bytes)",
+        result=f"exit {completed.returncode} before any task ran, nothing written; "
+        f"'{refusal(completed.stderr)[-150:]}'",
+    )
 
 
 def test_a_truncated_dump_fails_the_ingest_and_publishes_no_manifest(tmp_path: Path) -> None:
