@@ -4,6 +4,7 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -14,6 +15,14 @@ class SparkJobError(RuntimeError):
     """A Spark job ended in failure; the message carries the job's own error output."""
 
 
+@dataclass(frozen=True)
+class JobProgress:
+    """How far a running job is: `fraction` of it done (0-1) and what it is doing, in words."""
+
+    fraction: float
+    detail: str
+
+
 class SparkRunner(Protocol):
     def run(
         self,
@@ -22,11 +31,13 @@ class SparkRunner(Protocol):
         on_status: Callable[[str], None] | None = None,
         job_key: str | None = None,
         on_tracking_url: Callable[[str], None] | None = None,
+        on_progress: Callable[[JobProgress], None] | None = None,
     ) -> None:
         """Run spark/{job}.py with `args`; return when it succeeded, raise SparkJobError otherwise.
 
         `job_key` names the run (the Luigi task id) so a runner can find a job it submitted before;
-        `on_tracking_url` receives a URL where the job can be watched.
+        `on_tracking_url` receives a URL where the job can be watched; `on_progress` how far the job is,
+        whenever the runner learns it.
         """
 
 

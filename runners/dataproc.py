@@ -17,7 +17,7 @@ from google.cloud import dataproc_v1
 
 from lake import Lake
 from lake.gcs import storage_client
-from runners.base import SparkJobError
+from runners.base import JobProgress, SparkJobError
 from runners.staging import MAX_ATTEMPTS, TRANSIENT, batch_id, job_id, stage, wait
 
 logger = logging.getLogger("luigi-interface")
@@ -59,6 +59,10 @@ class _DataprocRunner(abc.ABC):
     def state(self, ident: str) -> Any:
         """The job's state, or None when there is no job of that id."""
 
+    def snapshot(self, ident: str) -> tuple[Any, JobProgress | None]:
+        """The job's state and, where Dataproc reports it, how far it is."""
+        return self.state(ident), None
+
     @abc.abstractmethod
     def submit(self, ident: str, job: str, main: str, package: str, args: Sequence[str]) -> None: ...
 
@@ -72,6 +76,7 @@ class _DataprocRunner(abc.ABC):
     def run(
         self, job: str, args: Sequence[str], on_status: Callable[[str], None] | None = None,
         job_key: str | None = None, on_tracking_url: Callable[[str], None] | None = None,
+        on_progress: Callable[[JobProgress], None] | None = None,
     ) -> None:  # fmt: skip
         main, package = stage(self.staging, job)
         ident = self._attach_or_submit(
@@ -81,7 +86,9 @@ class _DataprocRunner(abc.ABC):
             on_tracking_url(self.tracking_url(ident))
 
         def poll() -> tuple[str, bool]:
-            state = self.state(ident)
+            state, progress = self.snapshot(ident)
+            if progress is not None and on_progress:
+                on_progress(progress)
             return state.name, state in self.finished
 
         final = wait(poll, self.poll_s, on_status)
@@ -142,6 +149,18 @@ class DataprocJobRunner(_DataprocRunner):
             return self._get(ident).status.state
         except exceptions.NotFound:
             return None
+
+    def snapshot(self, ident: str) -> tuple[Any, JobProgress | None]:
+        """The job's state, and the progress YARN reports for its Spark application once it has one."""
+        found = self._get(ident)
+        apps = list(found.yarn_applications)
+        if not apps:
+            return found.status.state, None
+        fraction = sum(app.progress for app in apps) / len(apps)
+        detail = ", ".join(
+            f"YARN {app.name or 'application'} {app.state.name} {app.progress:.0%}" for app in apps
+        )
+        return found.status.state, JobProgress(fraction=fraction, detail=detail)
 
     def submit(self, ident: str, job: str, main: str, package: str, args: Sequence[str]) -> None:
         spec = {

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from runners.base import SparkJobError, job_file, package_zip
+from runners.base import JobProgress, SparkJobError, job_file, package_zip
 
 logger = logging.getLogger("luigi-interface")
 
@@ -41,6 +41,26 @@ def spark_submit_executable() -> str:
     if not found:
         raise SparkJobError("spark-submit not found: install the project (pip install -e .) to get pyspark")
     return found
+
+
+PROGRESS_PREFIX = "OLPROGRESS "  # lines the jobs print (spark/progress.py)
+
+
+def parse_progress(line: str) -> JobProgress | None:
+    """A job's `OLPROGRESS {json}` line as a JobProgress; None for any other line (or a garbled one)."""
+    if not line.startswith(PROGRESS_PREFIX):
+        return None
+    try:
+        seen = json.loads(line.removeprefix(PROGRESS_PREFIX))
+        step_no, steps = int(seen["step_no"]), int(seen["steps"])
+        done, tasks = int(seen["tasks_done"]), int(seen["tasks"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    within = done / tasks if tasks else 0.0
+    detail = f"{seen.get('step', 'step')} (step {step_no} of {steps})"
+    if tasks:
+        detail += f", {done}/{tasks} tasks"
+    return JobProgress(fraction=min(1.0, max(0.0, (step_no - 1 + within) / steps)), detail=detail)
 
 
 def _staged_package() -> str:
@@ -97,6 +117,7 @@ class LocalSparkRunner:
         on_status: Callable[[str], None] | None = None,
         job_key: str | None = None,
         on_tracking_url: Callable[[str], None] | None = None,
+        on_progress: Callable[[JobProgress], None] | None = None,
     ) -> None:
         """Run the job to its end in a child spark-submit (a local job has no id to re-attach to)."""
         self.check_connector()
@@ -112,6 +133,11 @@ class LocalSparkRunner:
         ) as process:
             assert process.stdout is not None
             for line in process.stdout:
+                progress = parse_progress(line)
+                if progress is not None:
+                    if on_progress:
+                        on_progress(progress)
+                    continue
                 tail.append(line.rstrip("\n"))
                 logger.debug("[%s] %s", job, line.rstrip("\n"))
         if process.returncode != 0:

@@ -28,6 +28,7 @@ from spark.parse import (
     text_value,
     timestamp_of,
 )
+from spark.progress import ProgressPrinter
 
 S = T.StringType()
 STRINGS = T.ArrayType(S)
@@ -363,21 +364,26 @@ def run(spark: SparkSession, args: Any) -> dict[str, Any]:
     parts = [_child(_parent(args.manifest), part["path"]) for part in manifest["parts"]]
     lines = read_lines(spark, parts)
     outputs, quarantine, classified = transform(lines, args.dump)
+    steps = [f"write {name}" for name in outputs] + ["write quarantine", "count and check"]
     classified.persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        for name, frame in outputs.items():
-            frame.write.mode("overwrite").parquet(_child(args.curated, name))
-        quarantine.write.mode("overwrite").parquet(args.quarantine)
-        good = classified.where(F.col("reason").isNull())
-        skipped = skipped_counts(good, args.dump)
-        cleaned = {"nul_removed": good.where(F.col("nul_removed")).count()}
-    finally:
-        classified.unpersist()
-    counts = {name: spark.read.parquet(_child(args.curated, name)).count() for name in outputs}
-    reasons = {
-        row["reason"]: row["count"]
-        for row in spark.read.parquet(args.quarantine).groupBy("reason").count().collect()
-    }
+    with ProgressPrinter(spark, steps) as progress:
+        try:
+            for name, frame in outputs.items():
+                progress.step(f"write {name}")
+                frame.write.mode("overwrite").parquet(_child(args.curated, name))
+            progress.step("write quarantine")
+            quarantine.write.mode("overwrite").parquet(args.quarantine)
+            progress.step("count and check")
+            good = classified.where(F.col("reason").isNull())
+            skipped = skipped_counts(good, args.dump)
+            cleaned = {"nul_removed": good.where(F.col("nul_removed")).count()}
+        finally:
+            classified.unpersist()
+        counts = {name: spark.read.parquet(_child(args.curated, name)).count() for name in outputs}
+        reasons = {
+            row["reason"]: row["count"]
+            for row in spark.read.parquet(args.quarantine).groupBy("reason").count().collect()
+        }
     primary = tables.DUMP_TABLES[args.dump][0]
     metrics = {
         "dump": args.dump,

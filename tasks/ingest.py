@@ -12,10 +12,10 @@ from source.rechunk import RechunkResult, rechunk
 from source.release import dump_url
 from tasks import config
 from tasks.context import current_lake
+from tasks.progress import ProgressReport, eta
 from tasks.release import ReleaseParameter
 
 MB = 1024 * 1024
-_STATUS_EVERY_S = 2.0
 
 
 class ChecksumMismatch(OSError):
@@ -58,22 +58,24 @@ class IngestDump(luigi.Task):
         )
         started = time.monotonic()
         started_at = dt.datetime.now(dt.UTC)
+        report = ProgressReport(self)
         with open_stream(url, timeout=config.openlibrary().timeout_s) as stream:
             result = rechunk(
                 stream.chunks(),
                 open_part=lambda name: lake.open_write("raw", self.release, self.dump, name),
                 part_bytes=int(settings.part_mb * MB),
                 compress_level=settings.compress_level,
-                progress=self._progress_reporter(stream.total_bytes),
+                progress=self._progress_reporter(stream.total_bytes, report),
                 name=url,
             )
         verify(url, result, published)
         manifest = self._manifest(url, result, started_at, time.monotonic() - started)
         manifest["integrity"] = {"md5_verified": published.md5 is not None, "note": published.note}
         lake.write_json(manifest, *self._manifest_path())
-        self.set_progress_percentage(100)
-        self.set_status_message(
-            f"done: {result.source_bytes / MB:,.1f} MB, {result.lines:,} lines in {len(result.parts)} parts"
+        report(
+            100,
+            f"done: {result.source_bytes / MB:,.1f} MB, {result.lines:,} lines in {len(result.parts)} parts",
+            final=True,
         )
 
     def _manifest_path(self) -> tuple[str, ...]:
@@ -93,25 +95,19 @@ class IngestDump(luigi.Task):
             "duration_s": round(seconds, 3),
         }
 
-    def _progress_reporter(self, total_bytes: int | None) -> Callable[[int, int], None]:
-        """Report bytes, lines, rate and ETA to the scheduler, at most every couple of seconds."""
-        started = time.monotonic()
-        last = 0.0
+    def _progress_reporter(
+        self, total_bytes: int | None, report: ProgressReport
+    ) -> Callable[[int, int], None]:
+        """Bytes, lines, rate and ETA (from Content-Length) for the scheduler and the terminal."""
 
-        def report(done_bytes: int, lines: int) -> None:
-            nonlocal last
-            now = time.monotonic()
-            if now - last < _STATUS_EVERY_S:
-                return
-            last = now
-            rate = done_bytes / max(now - started, 1e-6)
+        def progress(done_bytes: int, lines: int) -> None:
+            rate = done_bytes / max(report.elapsed, 1e-6)
             message = f"{done_bytes / MB:,.0f} MB downloaded, {lines:,} lines, {rate / MB:.1f} MB/s"
-            if total_bytes:
-                self.set_progress_percentage(min(99, int(100 * done_bytes / total_bytes)))
-                eta = (total_bytes - done_bytes) / rate if rate else 0
-                message += (
-                    f", {100 * done_bytes / total_bytes:.0f}% of {total_bytes / MB:,.0f} MB, ETA {eta:,.0f} s"
-                )
-            self.set_status_message(message)
+            if not total_bytes:
+                report(0, message)
+                return
+            fraction = done_bytes / total_bytes
+            message += f", {100 * fraction:.0f}% of {total_bytes / MB:,.0f} MB{eta(report.elapsed, fraction)}"
+            report(min(99.0, 100 * fraction), message)
 
-        return report
+        return progress

@@ -6,6 +6,7 @@ from luigi.util import requires
 from spark.tables import DUMP_TABLES
 from tasks.context import current_lake, current_runner
 from tasks.ingest import IngestDump
+from tasks.progress import ProgressReport, SparkJobProgress
 
 
 @requires(IngestDump)
@@ -27,6 +28,8 @@ class TransformDump(luigi.Task):
     def run(self) -> None:
         lake = current_lake()
         lake.remove(*self._metrics_path())  # tables are about to change: nothing may look complete meanwhile
+        manifest = lake.read_json("raw", self.release, self.dump, "_MANIFEST.json")
+        report = ProgressReport(self)
         current_runner().run(
             "transform_dump",
             [
@@ -39,11 +42,14 @@ class TransformDump(luigi.Task):
             on_status=self.set_status_message,
             job_key=self.task_id,
             on_tracking_url=self.set_tracking_url,
+            on_progress=SparkJobProgress(report, lines=manifest["lines"]),
         )  # fmt: skip
         metrics = lake.read_json(*self._metrics_path())  # the job writes it only once the lines reconcile
-        self.set_status_message(
+        report(
+            100,
             f"{metrics['lines']:,} lines: {metrics['written']:,} rows, "
-            f"{metrics['quarantined_total']:,} quarantined"
+            f"{metrics['quarantined_total']:,} quarantined",
+            final=True,
         )
 
     def _metrics_path(self) -> tuple[str, ...]:

@@ -37,9 +37,12 @@ class Resource:
     states: list[str]
     details: str = ""
     body: dict[str, Any] = field(default_factory=dict)
+    running_seen: int = 0  # RUNNING reports so far: a cluster job's YARN progress grows with them
 
     def next_state(self) -> str:
-        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
+        state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+        self.running_seen += state == "RUNNING"
+        return state
 
 
 class FakeDataproc:
@@ -78,7 +81,17 @@ class FakeDataproc:
 
     def _job(self, ident: str, resource: Resource, project: str, region: str) -> dict[str, Any]:
         state = resource.next_state()
+        yarn = (
+            {
+                "yarnApplications": [
+                    {"name": "spark-job", "state": "RUNNING", "progress": resource.running_seen / 10}
+                ]
+            }
+            if state == "RUNNING"
+            else {}
+        )
         return {
+            **yarn,
             **resource.body,
             "reference": {"projectId": project, "jobId": ident},
             "status": {

@@ -2,12 +2,14 @@
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from tests.pipeline_helpers import (
 )
 
 PROJECT = Path(__file__).resolve().parent.parent
+ALREADY_RUNNING, NOT_RUN = 10, 25  # luigi.cfg [retcode]
 
 
 def free_port() -> int:
@@ -86,5 +89,84 @@ def test_cli_run_against_luigid_ends_with_every_task_done(tmp_path: Path, luigid
     assert all(task["progress_percentage"] == 100 for task in ingests)
     works = next(task for task in ingests if task["params"]["dump"] == "works")
     assert f"{len(source_lines(source, 'works')):,} lines" in works["status_message"]
+    transforms = [task for task in done.values() if task["name"] == "TransformDump"]
+    assert all(task["progress_percentage"] == 100 for task in transforms)
+    works = next(task for task in transforms if task["params"]["dump"] == "works")
+    assert works["status_message"].startswith(f"{len(source_lines(source, 'works')):,} lines: ")
     for status in ("FAILED", "PENDING", "RUNNING", "DISABLED"):
         assert scheduler_api(luigid, "task_list", status=status) == {}, status
+
+
+def summary(log: str) -> str:
+    """Luigi's execution summary in a run's output (empty when the run stopped before scheduling)."""
+    parts = log.split("===== Luigi Execution Summary =====")
+    return parts[1] if len(parts) > 2 else ""
+
+
+def run_log_counts(*outputs: str) -> Counter[str]:
+    """How many times each task was started, from the workers' `running   Task(...)` log lines."""
+    return Counter(
+        match for output in outputs for match in re.findall(r" running +(\w+\(.*?\))$", output, re.M)
+    )
+
+
+@pytest.mark.reliability(5)
+def test_overlapping_pipelines_run_each_task_once(tmp_path: Path, luigid: int, fault) -> None:
+    """Pipelines started together against one luigid. The second (same command line, same machine) stops at
+    luigi's process lock. The third skips that lock, as a run from another machine would, and shares the
+    work through luigid, which never gives a task to two workers. A worker that finds nothing it may run
+    (the other holds the `spark` resource) stops, leaving the rest to the next run: a later run does only
+    what is left. Every task runs exactly once."""
+    source = sample_release(tmp_path / "source")
+    with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
+        config = write_config_file(tmp_path / "luigi.cfg", pipeline_settings(server.url, tmp_path / "lake"))
+        command = [
+            sys.executable,
+            "-m",
+            "luigi",
+            "--module",
+            "tasks",
+            "OpenLibraryPipeline",
+            "--release",
+            "latest",
+            "--scheduler-host",
+            "127.0.0.1",
+            "--scheduler-port",
+            str(luigid),
+            "--workers",
+            "2",
+        ]
+        env = {**os.environ, "LUIGI_CONFIG_PATH": str(config)}
+
+        def start(*extra: str) -> subprocess.Popen:
+            return subprocess.Popen(command + list(extra), cwd=PROJECT, env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)  # fmt: skip
+
+        processes = [start(), start(), start("--no-lock")]
+        logs = [process.communicate(timeout=900)[0] for process in processes]
+        later = start()
+        logs.append(later.communicate(timeout=900)[0])
+    codes = [process.returncode for process in [*processes, later]]
+    first, second, elsewhere, afterwards = logs
+    assert codes[1] == ALREADY_RUNNING and "already running" in second, second
+    assert run_log_counts(second) == Counter()
+    for code, log in zip(codes, logs, strict=True):
+        assert code in (0, ALREADY_RUNNING, NOT_RUN), log
+        assert "Traceback" not in log and "failed:" not in summary(log), log
+    assert codes[3] == 0, afterwards
+    starts = run_log_counts(*logs)
+    assert len(starts) == 15 and set(starts.values()) == {1}, starts
+    assert run_log_counts(elsewhere), "the run without the process lock took no task: nothing was shared"
+    assert len(scheduler_api(luigid, "task_list", status="DONE")) == 15
+    assert (tmp_path / "lake" / "reports" / RELEASE / "report.json").exists()
+    shares = [sum(run_log_counts(log).values()) for log in (first, elsewhere, afterwards)]
+    fault(
+        "Pipelines started together",
+        injected="three `luigi --module tasks OpenLibraryPipeline --release latest` processes started at "
+        "once against one real luigid, the third with --no-lock like a run from another machine; then a "
+        "fourth after them",
+        result=f"the second exited {codes[1]} ([retcode] already_running) at luigi's process lock, running "
+        f"nothing; the first and third shared tasks through luigid ({shares[0]} + {shares[1]}, exit codes "
+        f"{codes[0]} and {codes[2]}); the later run did the {shares[2]} left; each of the 15 tasks ran "
+        "exactly once, none failed",
+    )
