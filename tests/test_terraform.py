@@ -1,0 +1,647 @@
+"""Offline checks of the Terraform stacks (terraform/storage, terraform/compute).
+
+What runs here without a cloud account or provider downloads: `terraform fmt`, checkov (from
+.venv-tools), python-hcl2 reading the structure of every .tf file, and the real `terraform console`
+evaluating each stack's variable validation and locals, including the VM's cloud-init, which is then
+parsed as YAML the way cloud-init reads it. `terraform validate`/`plan` need the Google provider and are
+not run here.
+"""
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from spark.tables import CURATED, MARTS
+from tests.terraform_stacks import (
+    STACKS,
+    TERRAFORM,
+    Stack,
+    evaluate,
+    evaluate_ok,
+    load_stack,
+    only_block,
+    terraform,
+    terraform_env,
+    tool,
+)
+
+PROJECT = "olp-test-123"
+BUCKET = f"{PROJECT}-openlibrary-lake"
+IMAGE = f"europe-west1-docker.pkg.dev/{PROJECT}/openlibrary/pipeline:2026-11-01"
+STORAGE_VARS = {"project_id": PROJECT}
+COMPUTE_VARS = {
+    "project_id": PROJECT,
+    "region": "europe-west1",
+    "lake_bucket": BUCKET,
+    "lake_root": f"gs://{BUCKET}/lake",
+    "image": IMAGE,
+    "cron_schedule": "30 5 1 * *",
+}
+IAP_RANGE = "35.235.240.0/20"
+SUBNET = "openlibrary-europe-west1"
+
+
+@pytest.fixture(scope="module")
+def storage() -> Stack:
+    return load_stack("storage")
+
+
+@pytest.fixture(scope="module")
+def compute() -> Stack:
+    return load_stack("compute")
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("terraform")
+
+
+# --- formatting and scanning ---
+
+
+def test_terraform_fmt_is_clean(scratch: Path) -> None:
+    done = subprocess.run(
+        [terraform(), "fmt", "-check", "-recursive", "-diff", "-no-color", str(TERRAFORM)],
+        capture_output=True, text=True, env=terraform_env(scratch), timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, (
+        f"terraform fmt would change (run terraform fmt -recursive terraform/):\n{done.stdout}{done.stderr}"
+    )
+
+
+def run_checkov(directory: Path) -> dict[str, Any]:
+    """checkov's JSON report on `directory` (Terraform only, no download from the vendor's API)."""
+    checkov = tool("checkov", "run `make tools` (checkov is pinned in tests/tools-requirements.txt)")
+    done = subprocess.run(
+        [checkov, "--directory", str(directory), "--framework", "terraform", "--skip-download",
+         "--output", "json", "--compact"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.stdout.strip(), f"checkov printed no report (exit {done.returncode}):\n{done.stderr}"
+    report = json.loads(done.stdout)
+    return report[0] if isinstance(report, list) else report
+
+
+def test_checkov_passes_with_every_skip_justified_inline(storage: Stack, compute: Stack) -> None:
+    report = run_checkov(TERRAFORM)
+    summary = report["summary"]
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c['check_name']})" for c in report["results"]["failed_checks"]
+    ]
+    assert summary["failed"] == 0 and not failed, "checkov failed:\n" + "\n".join(failed)
+    assert summary["parsing_errors"] == 0
+    # checkov read both stacks: the resources with security checks were all checked
+    checked = {c["resource"] for kind in ("passed_checks", "skipped_checks") for c in report["results"][kind]}
+    for stack in (storage, compute):
+        for kind in (
+            "google_storage_bucket",
+            "google_compute_instance",
+            "google_compute_firewall",
+            "google_dataproc_cluster",
+            "google_artifact_registry_repository",
+            "google_bigquery_table",
+        ):
+            assert {f"{kind}.{name}" for name in stack.resources.get(kind, {})} <= checked, kind
+    for check in report["results"]["skipped_checks"]:
+        reason = check["check_result"].get("suppress_comment", "")
+        assert len(reason) >= 30, f"{check['check_id']} on {check['resource']} is skipped without a reason"
+        source = Path(check["file_abs_path"]).read_text()
+        assert f"#checkov:skip={check['check_id']}:{reason}" in source, (
+            f"{check['check_id']}: skip not inline"
+        )
+    assert not list(TERRAFORM.rglob(".checkov.y*ml")), (
+        "skips belong beside the resource, not in a config file"
+    )
+
+
+def test_checkov_catches_a_public_ip_and_an_open_bucket(tmp_path: Path) -> None:
+    """The scan is live: the same files with a public IP on the VM and no public access prevention fail."""
+    copy = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM, copy, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+    mutations = [
+        (copy / "compute" / "vm.tf", "network_interface {\n", "network_interface {\n    access_config {}\n"),
+        (copy / "storage" / "bucket.tf", 'public_access_prevention    = "enforced"', ""),
+    ]
+    for path, old, new in mutations:
+        text = path.read_text()
+        assert text.count(old) == 1, f"{path.name} no longer has {old!r}: update this test"
+        path.write_text(text.replace(old, new))
+    failed = {(c["check_id"], c["resource"]) for c in run_checkov(copy)["results"]["failed_checks"]}
+    assert ("CKV_GCP_40", "google_compute_instance.luigi") in failed
+    assert ("CKV_GCP_114", "google_storage_bucket.lake") in failed
+
+
+# --- versions, variables, outputs ---
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_versions_are_pinned_and_the_local_terraform_satisfies_them(name: str, scratch: Path) -> None:
+    stack = load_stack(name)
+    (settings,) = stack.settings
+    assert settings["required_version"] == "~> 1.9"
+    google = settings["required_providers"][0]["google"]
+    assert google["source"] == "hashicorp/google"
+    assert re.fullmatch(r"~> \d+\.\d+", google["version"]), google["version"]
+    assert settings["backend"] == [{"local": {}}], "the documented backend is local state (see the README)"
+    done = subprocess.run(
+        [terraform(), "version", "-json"],
+        capture_output=True,
+        text=True,
+        env=terraform_env(scratch),
+        timeout=60,
+    )
+    major, minor, _ = (int(part) for part in json.loads(done.stdout)["terraform_version"].split("."))
+    assert major == 1 and minor >= 9, "this Terraform does not satisfy required_version ~> 1.9"
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_every_variable_has_a_type_and_a_description(name: str) -> None:
+    stack = load_stack(name)
+    for variable, body in stack.variables.items():
+        assert body.get("type"), f"{name}: variable {variable} has no type"
+        assert len(body.get("description", "")) >= 10, f"{name}: variable {variable} has no description"
+    for output, body in stack.outputs.items():
+        assert body.get("description"), f"{name}: output {output} has no description"
+
+
+def test_interface_variables_and_defaults(storage: Stack, compute: Stack) -> None:
+    """The names and defaults the Makefile relies on; everything else has a default."""
+    required = {name for name, body in storage.variables.items() if "default" not in body}
+    assert required == {"project_id"}
+    defaults = {name: body.get("default") for name, body in storage.variables.items()}
+    assert defaults["region"] == "europe-west1"
+    assert defaults["bucket_name"] == ""
+    assert defaults["lake_prefix"] == "lake"
+    assert defaults["create_bigquery"] is False
+    assert defaults["bigquery_release"] == ""
+
+    required = {name for name, body in compute.variables.items() if "default" not in body}
+    assert required == {"project_id", "lake_bucket", "lake_root", "image"}
+    defaults = {name: body.get("default") for name, body in compute.variables.items()}
+    assert defaults["region"] == "europe-west1"
+    assert defaults["zone"] == ""
+    assert defaults["cluster_name"] == "openlibrary"
+    assert defaults["spark_runner"] == "dataproc"
+    assert defaults["cron_schedule"] == "0 6 2-8 * *", (
+        "the container's own default (docker/render_crontab.py)"
+    )
+    assert defaults["vm_machine_type"] == "e2-small"
+    assert defaults["worker_count"] == 2
+    assert defaults["master_machine_type"] == defaults["worker_machine_type"] == "n2-standard-4"
+
+    assert {"lake_bucket", "lake_root", "image_repository"} <= set(storage.outputs)
+    assert {"luigid_tunnel_command", "vm_name", "cluster_name"} <= set(compute.outputs)
+
+
+def test_storage_derives_bucket_lake_root_and_repository(scratch: Path) -> None:
+    names = "{bucket = local.bucket_name, root = local.lake_root, repository = local.image_repository}"
+    assert evaluate_ok("storage", names, STORAGE_VARS, scratch) == {
+        "bucket": BUCKET,
+        "root": f"gs://{BUCKET}/lake",
+        "repository": f"europe-west1-docker.pkg.dev/{PROJECT}/openlibrary",
+    }
+    chosen = {**STORAGE_VARS, "bucket_name": "my-lake", "lake_prefix": "data/lake", "region": "us-central1"}
+    assert evaluate_ok("storage", names, chosen, scratch) == {
+        "bucket": "my-lake",
+        "root": "gs://my-lake/data/lake",
+        "repository": f"us-central1-docker.pkg.dev/{PROJECT}/openlibrary",
+    }
+
+
+def test_compute_zone_defaults_to_region_b(scratch: Path) -> None:
+    assert evaluate_ok("compute", "local.zone", COMPUTE_VARS, scratch) == "europe-west1-b"
+    assert evaluate_ok("compute", "local.zone", {**COMPUTE_VARS, "zone": "europe-west1-d"}, scratch) == (
+        "europe-west1-d"
+    )
+
+
+BAD_INPUTS = [
+    ("storage", {"region": "europe-west1-b"}, "region must be a Google Cloud region"),
+    ("storage", {"region": "EU"}, "region must be a Google Cloud region"),
+    ("storage", {"create_bigquery": "true"}, "create_bigquery = true needs bigquery_release"),
+    (
+        "storage",
+        {"create_bigquery": "true", "bigquery_release": "latest"},
+        "bigquery_release must be a release date",
+    ),
+    ("storage", {"bucket_name": "gs://x"}, "bucket_name must be"),
+    ("storage", {"lake_prefix": "/lake/"}, "lake_prefix must be a relative folder"),
+    ("compute", {"spark_runner": "local"}, 'spark_runner must be "dataproc" or "serverless"'),
+    ("compute", {"cron_schedule": "0 6 5 *"}, "cron_schedule must be exactly 5 cron fields"),
+    ("compute", {"cron_schedule": "0 6 5 * * *"}, "cron_schedule must be exactly 5 cron fields"),
+    ("compute", {"cron_schedule": "@monthly"}, "cron_schedule must be exactly 5 cron fields"),
+    ("compute", {"region": "europe-west1-b"}, "region must be a Google Cloud region"),
+    ("compute", {"zone": "us-east1-b"}, "zone must be a zone of the region"),
+    ("compute", {"lake_root": "gs://another-bucket/lake"}, "lake_root must be gs://{lake_bucket}/{prefix}"),
+    ("compute", {"lake_root": f"gs://{BUCKET}/lake/"}, "lake_root must be gs://{lake_bucket}/{prefix}"),
+    ("compute", {"image": "docker.io/library/python:3.11"}, "image must be an Artifact Registry image"),
+    (
+        "compute",
+        {"image": f"europe-west1-docker.pkg.dev/{PROJECT}/openlibrary/pipeline"},
+        "with a tag or digest",
+    ),
+    ("compute", {"worker_count": "1"}, "worker_count must be 0 (single node)"),
+    ("compute", {"idle_delete_ttl": "1h"}, "idle_delete_ttl must be seconds"),
+    ("compute", {"idle_delete_ttl": "60s"}, "idle_delete_ttl must be seconds"),
+    ("compute", {"operators": '["alice@example.com"]'}, "Each operator must be an IAM member"),
+]
+
+
+@pytest.mark.parametrize(("stack", "overrides", "message"), BAD_INPUTS)
+def test_validation_rejects_bad_input(
+    stack: str, overrides: dict[str, str], message: str, scratch: Path
+) -> None:
+    base = STORAGE_VARS if stack == "storage" else COMPUTE_VARS
+    result = evaluate(stack, "1", {**base, **overrides}, scratch)
+    assert result.value is None, f"{overrides} was accepted"
+    assert "Invalid value for variable" in result.errors
+    assert message in result.errors, result.errors
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides"),
+    [
+        ("storage", {}),
+        ("storage", {"create_bigquery": "true", "bigquery_release": "2026-10-31"}),
+        ("compute", {}),
+        ("compute", {"spark_runner": "serverless", "worker_count": "0", "zone": "europe-west1-c"}),
+        ("compute", {"cron_schedule": "*/15 1-5 * jan,jul mon-fri", "idle_delete_ttl": "1209600s"}),
+        (
+            "compute",
+            {"image": f"europe-west1-docker.pkg.dev/{PROJECT}/openlibrary/pipeline@sha256:{'a' * 64}"},
+        ),
+        ("compute", {"operators": '["user:alice@example.com", "group:ops@example.com"]'}),
+    ],
+)
+def test_validation_accepts_good_input(stack: str, overrides: dict[str, str], scratch: Path) -> None:
+    base = STORAGE_VARS if stack == "storage" else COMPUTE_VARS
+    assert evaluate_ok(stack, "1", {**base, **overrides}, scratch) == 1
+
+
+# --- storage: the lake bucket, the image repository, BigQuery ---
+
+
+def test_lake_bucket_is_private_versioned_and_deletable(storage: Stack) -> None:
+    bucket = storage.resource("google_storage_bucket", "lake")
+    assert bucket["name"] == "${local.bucket_name}"
+    assert bucket["uniform_bucket_level_access"] is True
+    assert bucket["public_access_prevention"] == "enforced"
+    assert bucket["force_destroy"] is True
+    assert only_block(bucket, "versioning")["enabled"] is True
+    rules = [(only_block(rule, "condition"), only_block(rule, "action")) for rule in bucket["lifecycle_rule"]]
+    noncurrent = [
+        condition for condition, action in rules
+        if action["type"] == "Delete" and "days_since_noncurrent_time" in condition
+    ]  # fmt: skip
+    assert noncurrent, "no lifecycle rule deletes noncurrent versions"
+    assert noncurrent[0]["days_since_noncurrent_time"] == "${var.noncurrent_version_days}"
+    assert noncurrent[0]["with_state"] == "ARCHIVED"
+    assert storage.variables["noncurrent_version_days"]["default"] >= 1
+    assert not storage.resources.get("google_storage_bucket_acl"), "uniform access: no ACLs"
+
+
+def test_image_repository_keeps_recent_images(storage: Stack) -> None:
+    repository = storage.resource("google_artifact_registry_repository", "images")
+    assert repository["format"] == "DOCKER"
+    assert repository["location"] == "${var.region}"
+    assert repository["repository_id"] == "${var.repository_id}"
+    assert storage.variables["repository_id"]["default"] == "openlibrary"
+    assert repository["cleanup_policy_dry_run"] is False
+    policies = {policy["action"]: policy for policy in repository["cleanup_policies"]}
+    assert set(policies) == {"KEEP", "DELETE"}
+    assert only_block(policies["KEEP"], "most_recent_versions")["keep_count"] == "${var.keep_image_versions}"
+    assert only_block(policies["DELETE"], "condition")["older_than"].endswith("s")
+    output = storage.outputs["image_repository"]["value"]
+    assert "-docker.pkg.dev/" in output and "repository_id" in output
+
+
+def test_bigquery_is_gated_by_create_bigquery(storage: Stack, scratch: Path) -> None:
+    dataset = storage.resource("google_bigquery_dataset", "lake")
+    assert dataset["count"] == "${var.create_bigquery ? 1 : 0}"
+    assert dataset["delete_contents_on_destroy"] is True
+    table = storage.resource("google_bigquery_table", "lake")
+    assert table["for_each"] == "${local.bigquery_sources}"
+    for kind, name in (
+        ("google_bigquery_dataset_iam_member", "readers"),
+        ("google_storage_bucket_iam_member", "bigquery_readers"),
+    ):
+        assert storage.resource(kind, name)["for_each"].startswith("${var.create_bigquery ?"), name
+    assert evaluate_ok("storage", "local.bigquery_sources", STORAGE_VARS, scratch) == {}
+
+
+def test_bigquery_external_tables_read_one_release_of_every_table_and_mart(
+    storage: Stack, scratch: Path
+) -> None:
+    table = storage.resource("google_bigquery_table", "lake")
+    external = only_block(table, "external_data_configuration")
+    assert external["source_format"] == "PARQUET"
+    assert external["autodetect"] is True
+    assert external["source_uris"] == ["${each.value}"]
+    assert table["deletion_protection"] is False
+
+    chosen = {**STORAGE_VARS, "create_bigquery": "true", "bigquery_release": "2026-10-31"}
+    sources = evaluate_ok("storage", "local.bigquery_sources", chosen, scratch)
+    lake = f"gs://{BUCKET}/lake"
+    expected = {table: f"{lake}/curated/2026-10-31/{table}/*.parquet" for table in CURATED}
+    expected |= {mart: f"{lake}/marts/2026-10-31/{mart}/*.parquet" for mart in MARTS}
+    assert sources == expected
+    assert all(uri.count("*") == 1 for uri in sources.values()), "BigQuery allows one wildcard per URI"
+
+
+# --- compute: identities and their grants ---
+
+
+def member_of(body: dict[str, Any]) -> str:
+    return body["member"]
+
+
+LUIGI = "serviceAccount:${google_service_account.luigi.email}"
+DATAPROC = "serviceAccount:${google_service_account.dataproc.email}"
+
+
+def test_no_project_wide_storage_role_no_authoritative_iam_no_keys(storage: Stack, compute: Stack) -> None:
+    for stack in (storage, compute):
+        for kind, name, body in stack.all_resources():
+            assert not kind.endswith(("_iam_policy", "_iam_binding")), f"{kind}.{name}: authoritative IAM"
+            assert kind != "google_service_account_key", "no service account keys, ever"
+            if kind == "google_project_iam_member":
+                assert "storage" not in body["role"], f"{name}: project-wide storage role {body['role']}"
+                assert body["role"] not in {"roles/owner", "roles/editor", "roles/viewer"}
+
+
+def test_service_accounts_get_objects_on_the_lake_bucket_only(compute: Stack) -> None:
+    grants = {
+        (body["bucket"], body["role"], member_of(body))
+        for body in compute.resources["google_storage_bucket_iam_member"].values()
+    }  # fmt: skip
+    staging = "${google_storage_bucket.dataproc_staging.name}"
+    assert grants == {
+        ("${var.lake_bucket}", "roles/storage.objectUser", LUIGI),
+        ("${var.lake_bucket}", "roles/storage.objectUser", DATAPROC),
+        (staging, "roles/storage.objectUser", DATAPROC),
+        (staging, "roles/storage.objectViewer", LUIGI),
+    }
+    project_roles = {
+        (body["role"], member_of(body)) for body in compute.resources["google_project_iam_member"].values()
+    }
+    assert project_roles == {
+        ("${google_project_iam_custom_role.submitter.id}", LUIGI),
+        ("roles/logging.logWriter", LUIGI),
+        ("roles/dataproc.worker", DATAPROC),
+    }
+    pull = compute.resource("google_artifact_registry_repository_iam_member", "luigi_pull")
+    assert (pull["role"], pull["member"], pull["repository"]) == (
+        "roles/artifactregistry.reader", LUIGI, "${local.image_repository_id}",
+    )  # fmt: skip
+
+
+def test_vm_may_act_as_the_dataproc_account_only_for_serverless(compute: Stack, scratch: Path) -> None:
+    acts_as = compute.resource("google_service_account_iam_member", "luigi_acts_as_dataproc")
+    assert acts_as["service_account_id"] == "${google_service_account.dataproc.name}"
+    assert acts_as["role"] == "roles/iam.serviceAccountUser"
+    assert acts_as["count"] == "${local.use_cluster ? 0 : 1}"
+    assert evaluate_ok("compute", "local.use_cluster", COMPUTE_VARS, scratch) is True
+    assert (
+        evaluate_ok("compute", "local.use_cluster", {**COMPUTE_VARS, "spark_runner": "serverless"}, scratch)
+        is False
+    )
+
+
+def test_operators_reach_only_the_vm_through_iap(compute: Stack) -> None:
+    grants = {
+        (kind, body["role"])
+        for kind, named in compute.resources.items()
+        for body in named.values()
+        if body.get("for_each") == "${toset(var.operators)}"
+    }  # fmt: skip
+    assert grants == {
+        ("google_iap_tunnel_instance_iam_member", "roles/iap.tunnelResourceAccessor"),
+        ("google_compute_instance_iam_member", "roles/compute.osAdminLogin"),
+        ("google_service_account_iam_member", "roles/iam.serviceAccountUser"),
+    }
+    tunnel = compute.resource("google_iap_tunnel_instance_iam_member", "operators")
+    assert tunnel["instance"] == "${google_compute_instance.luigi.name}"
+    login = compute.resource("google_compute_instance_iam_member", "operators")
+    assert login["instance_name"] == "${google_compute_instance.luigi.name}"
+    acts_as = compute.resource("google_service_account_iam_member", "operators_on_vm_account")
+    assert acts_as["service_account_id"] == "${google_service_account.luigi.name}"
+
+
+# The Dataproc calls runners/dataproc.py makes, and the permission each needs.
+CLUSTER_CALLS = {
+    "submit_job": {"dataproc.jobs.create", "dataproc.clusters.use"},
+    "get_job": {"dataproc.jobs.get"},
+}
+BATCH_CALLS = {"create_batch": {"dataproc.batches.create"}, "get_batch": {"dataproc.batches.get"}}
+
+
+@pytest.mark.parametrize(("runner", "calls"), [("dataproc", CLUSTER_CALLS), ("serverless", BATCH_CALLS)])
+def test_submitter_role_holds_what_the_runner_calls_and_little_else(
+    runner: str, calls: dict[str, set[str]], compute: Stack, scratch: Path
+) -> None:
+    role = compute.resource("google_project_iam_custom_role", "submitter")
+    assert role["permissions"] == "${local.submitter_permissions}"
+    runner_source = (TERRAFORM.parent / "runners" / "dataproc.py").read_text()
+    for call in calls:
+        assert f".{call}(" in runner_source, f"runners/dataproc.py no longer calls {call}: update the role"
+    permissions = set(
+        evaluate_ok(
+            "compute", "local.submitter_permissions", {**COMPUTE_VARS, "spark_runner": runner}, scratch
+        )
+    )
+    needed = set().union(*calls.values())
+    assert needed <= permissions
+    prefix = "dataproc.jobs." if runner == "dataproc" else "dataproc.batches."
+    extra = permissions - needed
+    assert all(p.startswith(prefix) and p.rsplit(".", 1)[1] in {"list", "cancel"} for p in extra), extra
+    assert not any(p.startswith("dataproc.clusters.") and p != "dataproc.clusters.use" for p in permissions)
+
+
+# --- compute: network and firewall ---
+
+
+def test_firewall_lets_in_only_iap_to_ssh_and_dataproc_from_its_subnet(compute: Stack) -> None:
+    rules = compute.resources["google_compute_firewall"]
+    assert set(rules) == {"iap_ssh", "dataproc_internal"}
+    for name, rule in rules.items():
+        assert rule["direction"] == "INGRESS"
+        assert "0.0.0.0/0" not in rule["source_ranges"], name
+        for allow in rule["allow"]:
+            assert "8082" not in allow.get("ports", []), f"{name} opens luigid's port"
+    ssh = rules["iap_ssh"]
+    assert ssh["source_ranges"] == [IAP_RANGE]
+    assert ssh["allow"] == [{"protocol": "tcp", "ports": ["22"]}]
+    assert ssh["target_tags"] == ["${local.vm_tag}"]
+    internal = rules["dataproc_internal"]
+    assert internal["source_ranges"] == ["${var.subnet_cidr}"]
+    assert internal["target_service_accounts"] == ["${google_service_account.dataproc.email}"]
+
+
+def test_subnet_has_private_google_access_and_egress_goes_through_nat(compute: Stack) -> None:
+    subnet = compute.resource("google_compute_subnetwork", "main")
+    assert subnet["private_ip_google_access"] is True
+    nat = compute.resource("google_compute_router_nat", "nat")
+    assert nat["source_subnetwork_ip_ranges_to_nat"] == "LIST_OF_SUBNETWORKS"
+    assert only_block(nat, "subnetwork")["name"] == "${google_compute_subnetwork.main.id}"
+    assert compute.resource("google_compute_network", "main")["auto_create_subnetworks"] is False
+
+
+# --- compute: the VM ---
+
+
+def test_vm_is_shielded_private_cos_with_oslogin_and_cloud_init(compute: Stack) -> None:
+    vm = compute.resource("google_compute_instance", "luigi")
+    shielded = only_block(vm, "shielded_instance_config")
+    assert shielded == {"enable_secure_boot": True, "enable_vtpm": True, "enable_integrity_monitoring": True}
+    interface = only_block(vm, "network_interface")
+    assert "access_config" not in interface, "the VM must have no external IP"
+    assert interface["subnetwork"] == "${google_compute_subnetwork.main.id}"
+    assert only_block(only_block(vm, "boot_disk"), "initialize_params")["image"].startswith(
+        "projects/cos-cloud/global/images/family/"
+    )
+    assert compute.variables["cos_image_family"]["default"].startswith("cos-")
+    assert only_block(vm, "service_account")["email"] == "${google_service_account.luigi.email}"
+    metadata = vm["metadata"]
+    assert metadata["user-data"] == "${local.cloud_init}"
+    assert metadata["block-project-ssh-keys"] == "true"
+    assert metadata["enable-oslogin"].lower() == "true"
+    assert metadata["serial-port-enable"] == "false"
+    assert not {"gce-container-declaration", "startup-script", "ssh-keys"} & set(metadata)
+    assert only_block(vm, "lifecycle")["replace_triggered_by"] == ["${terraform_data.cloud_init}"]
+    assert compute.resource("terraform_data", "cloud_init")["input"] == "${local.cloud_init}"
+
+
+def parse_unit(text: str) -> dict[str, dict[str, list[str]]]:
+    """A systemd unit file: section -> key -> values in order (keys repeat), continuation lines joined."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current: dict[str, list[str]] = {}
+    logical = re.sub(r"\\\n\s*", " ", text)
+    for line in logical.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), {})
+            continue
+        key, _, value = line.partition("=")
+        current.setdefault(key, []).append(value)
+    return sections
+
+
+def render_cloud_init(overrides: dict[str, str], scratch: Path) -> tuple[str, dict[str, Any]]:
+    text = evaluate_ok("compute", "local.cloud_init", {**COMPUTE_VARS, **overrides}, scratch)
+    return text, yaml.safe_load(text)
+
+
+def env_file(config: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    (entry,) = [item for item in config["write_files"] if item["path"].endswith(".env")]
+    pairs = [line.split("=", 1) for line in entry["content"].splitlines() if line.strip()]
+    return entry["path"], {key: value for key, value in pairs}
+
+
+@pytest.mark.parametrize("runner", ["dataproc", "serverless"])
+def test_cloud_init_is_valid_yaml_and_passes_the_container_its_environment(
+    runner: str, scratch: Path
+) -> None:
+    text, config = render_cloud_init({"spark_runner": runner}, scratch)
+    assert text.startswith("#cloud-config\n"), "cloud-init needs the #cloud-config header on line 1"
+    assert set(config) == {"write_files", "runcmd"}
+    for item in config["write_files"]:
+        assert set(item) == {"path", "permissions", "owner", "content"}
+        assert item["path"].startswith("/etc/"), (
+            "on COS only /etc (re-written every boot) and /var are writable"
+        )
+        assert re.fullmatch(r"0[0-7]{3}", item["permissions"]), "permissions must be a quoted octal string"
+    path, environment = env_file(config)
+    assert environment == {
+        "CRON": "30 5 1 * *",
+        "LAKE_ROOT": f"gs://{BUCKET}/lake",
+        "SPARK_RUNNER": runner,
+        "DATAPROC_PROJECT": PROJECT,
+        "DATAPROC_REGION": "europe-west1",
+        "DATAPROC_CLUSTER": "openlibrary" if runner == "dataproc" else "",
+        "DATAPROC_SERVICE_ACCOUNT": f"openlibrary-dataproc@{PROJECT}.iam.gserviceaccount.com",
+        "DATAPROC_SUBNETWORK": f"projects/{PROJECT}/regions/europe-west1/subnetworks/{SUBNET}",
+    }
+    assert not any(re.search(r"KEY|SECRET|PASSWORD|TOKEN|CREDENTIALS", name) for name in environment)
+
+    (unit_file,) = [item for item in config["write_files"] if item["path"].endswith(".service")]
+    assert unit_file["path"] == "/etc/systemd/system/openlibrary.service"
+    service = parse_unit(unit_file["content"])["Service"]
+    pre = [shlex.split(command.lstrip("-")) for command in service["ExecStartPre"]]
+    (run,) = [shlex.split(command) for command in service["ExecStart"]]
+    assert run[:2] == ["/usr/bin/docker", "run"] and run[-1] == IMAGE
+    options = run[2:-1]
+    assert {"--name", "openlibrary"} <= set(options) and options[options.index("--name") + 1] == "openlibrary"
+    assert "--restart=always" in options
+    assert options[options.index("-p") + 1] == "127.0.0.1:8082:8082", (
+        "luigid must listen on the VM's loopback only"
+    )
+    volume = options[options.index("-v") + 1]
+    assert re.fullmatch(r"/mnt/stateful_partition/[\w-]+/luigid:/var/lib/luigid", volume)
+    assert options[options.index("--env-file") + 1] == path
+    assert not any(option.startswith(("-e", "--env=")) and option != "--env-file" for option in options)
+
+    credential_helper = [
+        "/usr/bin/docker-credential-gcr",
+        "configure-docker",
+        "--registries=europe-west1-docker.pkg.dev",
+    ]
+    steps = [command[:3] for command in pre]
+    assert credential_helper in steps
+    assert steps.index(credential_helper) < steps.index(["/usr/bin/docker", "pull", IMAGE])
+    assert pre[0][:2] == ["/bin/mkdir", "-p"] and volume.split(":")[0] in pre[0]
+    assert any(key == "HOME" for key, _, _ in (value.partition("=") for value in service["Environment"]))
+    assert service["ExecStop"] == ["/usr/bin/docker stop --time=60 openlibrary"], (
+        "luigid saves its state on SIGTERM"
+    )
+    assert config["runcmd"] == ["systemctl daemon-reload", "systemctl start --no-block openlibrary.service"]
+
+
+def test_tunnel_command_reaches_luigid_through_iap(scratch: Path) -> None:
+    command = shlex.split(evaluate_ok("compute", "local.luigid_tunnel_command", COMPUTE_VARS, scratch))
+    assert command[:4] == ["gcloud", "compute", "ssh", "openlibrary-luigi"]
+    assert "--tunnel-through-iap" in command
+    assert command[command.index("--zone") + 1] == "europe-west1-b"
+    assert command[command.index("--project") + 1] == PROJECT
+    assert command[command.index("--") :] == ["--", "-N", "-L", "8082:127.0.0.1:8082"]
+
+
+# --- compute: Dataproc ---
+
+
+def test_dataproc_cluster_is_gated_private_and_deletes_itself_when_idle(
+    compute: Stack, scratch: Path
+) -> None:
+    cluster = compute.resource("google_dataproc_cluster", "spark")
+    assert cluster["count"] == "${local.use_cluster ? 1 : 0}"
+    config = only_block(cluster, "cluster_config")
+    gce = only_block(config, "gce_cluster_config")
+    assert gce["internal_ip_only"] is True
+    assert gce["subnetwork"] == "${google_compute_subnetwork.main.id}"
+    assert gce["service_account"] == "${google_service_account.dataproc.email}"
+    assert only_block(gce, "shielded_instance_config") == {
+        "enable_secure_boot": True, "enable_vtpm": True, "enable_integrity_monitoring": True,
+    }  # fmt: skip
+    assert only_block(config, "lifecycle_config")["idle_delete_ttl"] == "${var.idle_delete_ttl}"
+    assert compute.variables["idle_delete_ttl"]["default"] == "3600s"
+    assert only_block(config, "endpoint_config")["enable_http_port_access"] is False
+    assert only_block(config, "master_config")["num_instances"] == 1
+    assert only_block(config, "worker_config")["num_instances"] == "${var.worker_count}"
+    software = only_block(config, "software_config")
+    assert compute.variables["dataproc_image_version"]["default"].startswith("2.2"), "Spark 3.5, as pinned"
+    assert "dataproc:dataproc.allow.zero.workers" in software["override_properties"]
+    assert "local.single_node" in software["override_properties"]
+    assert evaluate_ok("compute", "local.single_node", {**COMPUTE_VARS, "worker_count": "0"}, scratch) is True
+
+
+def test_the_gitignore_keeps_state_and_provider_downloads_out_of_git() -> None:
+    ignored = (TERRAFORM / ".gitignore").read_text().split()
+    assert {".terraform/", "*.tfstate", "*.tfstate.*"} <= set(ignored)
