@@ -96,3 +96,94 @@ luigid-stop: ## Stop the scheduler started by make luigid (it saves its state on
 
 clean: ## Remove the virtualenv and caches (the lake in ./data is kept)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache *.egg-info
+
+# ==== Operate it on Google Cloud: image, Terraform stacks, up / down (README: "Run it on Google Cloud") ====
+# terraform/storage: the lake bucket, the image repository (and BigQuery tables when BIGQUERY=true);
+# terraform/compute: the VM running the container (luigid + cron), its service account, Dataproc.
+PROJECT_ID ?=
+REGION ?= europe-west1
+ZONE ?= $(REGION)-b
+BUCKET_NAME ?= $(PROJECT_ID)-openlibrary-lake
+IMAGE_NAME ?= $(REGION)-docker.pkg.dev/$(PROJECT_ID)/openlibrary/pipeline
+ifeq ($(origin IMAGE_TAG), undefined)
+IMAGE_TAG := $(shell git rev-parse --short HEAD 2>/dev/null)
+endif
+# Open Library dates a release the last day of a month and uploads it over the next days: run at 06:00 UTC
+# on each of the days 2-8; a release not yet complete is refused and retried the next day, and once the
+# month's release is done the remaining runs find every task complete and end in seconds.
+CRON ?= 0 6 2-8 * *
+CLUSTER_NAME ?= openlibrary
+SPARK_RUNNER ?= dataproc
+BIGQUERY ?= false
+BQ_RELEASE ?=
+
+TF_STORAGE := terraform -chdir=terraform/storage
+TF_COMPUTE := terraform -chdir=terraform/compute
+STORAGE_VARS = -var project_id=$(PROJECT_ID) -var region=$(REGION) -var bucket_name=$(BUCKET_NAME) \
+  -var create_bigquery=$(BIGQUERY) -var bigquery_release=$(BQ_RELEASE)
+# lake_bucket and lake_root are shell variables of the recipe, read from the storage stack's outputs.
+COMPUTE_VARS = -var project_id=$(PROJECT_ID) -var region=$(REGION) -var zone=$(ZONE) \
+  -var lake_bucket="$$lake_bucket" -var lake_root="$$lake_root" -var image=$(IMAGE_NAME):$(IMAGE_TAG) \
+  -var cron_schedule="$(CRON)" -var cluster_name=$(CLUSTER_NAME) -var spark_runner=$(SPARK_RUNNER)
+# Sets lake_bucket and lake_root from the storage stack, or leaves them empty when it has none (terraform
+# prints a warning on stdout and exits 0 when there is no state, so the values are checked).
+READ_STORAGE_OUTPUTS = lake_bucket=$$($(TF_STORAGE) output -raw lake_bucket 2>/dev/null) || lake_bucket=; \
+  lake_root=$$($(TF_STORAGE) output -raw lake_root 2>/dev/null) || lake_root=; \
+  [[ "$$lake_bucket" =~ ^[a-z0-9][a-z0-9._-]+$$ && "$$lake_root" =~ ^gs://[^[:space:]]+$$ ]] || lake_bucket= lake_root=
+
+.PHONY: check-project check-image apply-storage destroy-storage apply-compute destroy-compute build-image \
+  push-image up down
+
+check-project:
+	@if [ -z "$(PROJECT_ID)" ]; then \
+	  echo "PROJECT_ID is not set: run make $(or $(MAKECMDGOALS),$@) PROJECT_ID=<your Google Cloud project id>" >&2; \
+	  exit 1; fi
+
+check-image:
+	@case "$(IMAGE_NAME)" in */|*//*|"") echo "IMAGE_NAME ($(IMAGE_NAME)) is incomplete: set PROJECT_ID (or IMAGE_NAME)" >&2; exit 1;; esac
+	@if [ -z "$(IMAGE_TAG)" ]; then echo "IMAGE_TAG is empty (no git commit to tag with): set IMAGE_TAG" >&2; exit 1; fi
+
+apply-storage: check-project ## Create/update the lake bucket and image repository (terraform/storage)
+	$(TF_STORAGE) init -input=false
+	$(TF_STORAGE) apply -input=false -auto-approve $(STORAGE_VARS)
+
+destroy-storage: check-project ## Delete the storage stack: the lake bucket WITH ALL ITS DATA, the images
+	$(TF_STORAGE) init -input=false
+	$(TF_STORAGE) destroy -input=false -auto-approve $(STORAGE_VARS)
+
+apply-compute: check-project check-image ## Create/update the VM (luigid + cron), Dataproc (terraform/compute)
+	@$(READ_STORAGE_OUTPUTS); \
+	if [ -z "$$lake_bucket" ]; then echo "the storage stack has no outputs: run make apply-storage first" >&2; exit 1; fi; \
+	set -x; \
+	$(TF_COMPUTE) init -input=false && \
+	$(TF_COMPUTE) apply -input=false -auto-approve $(COMPUTE_VARS)
+
+destroy-compute: check-project ## Delete the VM, its service account and Dataproc (the lake is kept)
+	@$(READ_STORAGE_OUTPUTS); \
+	if [ -z "$$lake_bucket" ]; then \
+	  lake_bucket=$(BUCKET_NAME) lake_root=gs://$(BUCKET_NAME)/lake; \
+	  echo "no storage stack outputs: destroying compute with lake_bucket=$$lake_bucket"; fi; \
+	set -x; \
+	$(TF_COMPUTE) init -input=false && \
+	$(TF_COMPUTE) destroy -input=false -auto-approve $(COMPUTE_VARS)
+
+build-image: check-image ## Build the container image IMAGE_NAME:IMAGE_TAG (docker/Dockerfile)
+	docker build -f docker/Dockerfile -t $(IMAGE_NAME):$(IMAGE_TAG) .
+
+push-image: check-project check-image ## Push IMAGE_NAME:IMAGE_TAG to Artifact Registry (after build-image)
+	@repository=$$($(TF_STORAGE) output -raw image_repository 2>/dev/null) || repository=; \
+	case "$(IMAGE_NAME)" in "$$repository"/*) ;; *) \
+	  echo "note: $(IMAGE_NAME) is not in the storage stack's repository ($${repository:-none yet})" >&2;; esac
+	gcloud auth configure-docker $(firstword $(subst /, ,$(IMAGE_NAME))) --quiet
+	docker push $(IMAGE_NAME):$(IMAGE_TAG)
+
+up: check-project check-image ## Everything on Google Cloud: storage, then the image, then compute
+	$(MAKE) --no-print-directory apply-storage
+	$(MAKE) --no-print-directory build-image IMAGE_TAG=$(IMAGE_TAG)
+	$(MAKE) --no-print-directory push-image IMAGE_TAG=$(IMAGE_TAG)
+	$(MAKE) --no-print-directory apply-compute IMAGE_TAG=$(IMAGE_TAG)
+
+down: check-project ## Delete everything up created, the lake's data included: compute, then storage
+	$(MAKE) --no-print-directory destroy-compute IMAGE_TAG=$(IMAGE_TAG)
+	$(MAKE) --no-print-directory destroy-storage
+# ==== end of the Google Cloud section ====
