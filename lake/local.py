@@ -13,6 +13,16 @@ from luigi.local_target import LocalFileSystem
 from lake.base import Lake
 
 
+def _file_mode() -> int:
+    """The mode a plain open() would give a new file: 0666 less the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
 class _RecursiveLocalFileSystem(LocalFileSystem):
     """Luigi's local filesystem, with listdir returning the files below a folder as the GCS one does."""
 
@@ -37,6 +47,7 @@ class LocalLake(Lake):
         folder, name = os.path.split(path)
         os.makedirs(folder, exist_ok=True)
         fd, tmp_path = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        os.fchmod(fd, _FILE_MODE)  # mkstemp's 0600 would hide reports from other users of the lake
         try:
             with os.fdopen(fd, "wb") as out:
                 yield out

@@ -1,6 +1,7 @@
 """One contract every lake implementation passes: the graph relies on exactly these behaviours."""
 
 import itertools
+import os
 
 import pytest
 from google.cloud import storage
@@ -90,3 +91,12 @@ def test_copy_and_move_files(lake: Lake) -> None:
     for name in ("copy.txt", "moved.txt"):
         with lake.open_read("b", name) as stream:
             assert stream.read() == b"payload"
+
+
+def test_local_files_get_the_usual_permissions(tmp_path) -> None:
+    """A local lake's files are readable as any file this process writes (not mkstemp's private 0600)."""
+    lake = open_lake(str(tmp_path / "lake"))
+    lake.write_json({"ok": True}, "reports", "r", "report.json")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "lake" / "reports" / "r" / "report.json").stat().st_mode & 0o777 == 0o666 & ~umask
