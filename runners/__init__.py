@@ -39,7 +39,9 @@ def make_runner(
             "properties": conf,
         }
         if name == "dataproc":
-            return DataprocJobRunner(cluster=settings["cluster"], **common)
+            return DataprocJobRunner(
+                cluster=settings["cluster"], cluster_config=settings.get("cluster_config") or None, **common
+            )
         return DataprocServerlessRunner(
             runtime_version=settings.get("runtime_version", "2.2"),
             service_account=settings.get("service_account", ""),

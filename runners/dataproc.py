@@ -7,13 +7,17 @@ followed by the next attempt.
 
 import abc
 import functools
+import json
 import logging
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from google.api_core import exceptions
 from google.api_core.client_options import ClientOptions
 from google.cloud import dataproc_v1
+from google.protobuf import json_format
 
 from lake import Lake
 from lake.gcs import storage_client
@@ -24,6 +28,9 @@ logger = logging.getLogger("luigi-interface")
 
 JobState = dataproc_v1.JobStatus.State
 BatchState = dataproc_v1.Batch.State
+ClusterState = dataproc_v1.ClusterStatus.State
+CLUSTER_BROKEN = {ClusterState.ERROR, ClusterState.ERROR_DUE_TO_UPDATE, ClusterState.STOPPED}
+CLUSTER_WAIT_S = 1800.0  # how long a cluster may take to come up (or finish an idle delete) before a job
 JOB_FINISHED = {JobState.DONE, JobState.ERROR, JobState.CANCELLED}
 BATCH_FINISHED = {BatchState.SUCCEEDED, BatchState.FAILED, BatchState.CANCELLED}
 _DRIVER_TAIL_BYTES = 4000
@@ -119,7 +126,12 @@ class _DataprocRunner(abc.ABC):
 
 
 class DataprocJobRunner(_DataprocRunner):
-    """Submits spark/{job}.py as a PySpark job to an existing cluster (JobControllerClient)."""
+    """Submits spark/{job}.py as a PySpark job to a cluster (JobControllerClient).
+
+    The cluster must be RUNNING first. One that is missing, as Dataproc leaves it after deleting an idle
+    cluster (its idle-delete TTL), is created again from `cluster_config` (the REST API's ClusterConfig,
+    camelCase JSON as terraform/compute renders it), or the run fails saying how to get one.
+    """
 
     finished = frozenset(JOB_FINISHED)
     succeeded = JobState.DONE
@@ -127,16 +139,86 @@ class DataprocJobRunner(_DataprocRunner):
     def __init__(
         self, project: str, region: str, cluster: str, staging: Lake, endpoint: str | None = None,
         poll_s: float = 15.0, credentials: Any = None, properties: dict[str, str] | None = None,
+        cluster_config: dict[str, Any] | None = None,
     ) -> None:  # fmt: skip
         if not (project and region and cluster):
             raise ValueError("the dataproc runner needs [dataproc] project, region and cluster")
         super().__init__(project, region, staging, endpoint, poll_s, credentials, properties)
         self.cluster = cluster
+        self.cluster_config = parse_cluster_config(cluster_config) if cluster_config else None
 
     @functools.cached_property
     def client(self) -> dataproc_v1.JobControllerClient:
         """Created on first use, so configuring a runner needs no credentials (ADC are looked up here)."""
         return dataproc_v1.JobControllerClient(transport="rest", **self._client_settings)
+
+    @functools.cached_property
+    def clusters(self) -> dataproc_v1.ClusterControllerClient:
+        return dataproc_v1.ClusterControllerClient(transport="rest", **self._client_settings)
+
+    def run(
+        self, job: str, args: Sequence[str], on_status: Callable[[str], None] | None = None,
+        job_key: str | None = None, on_tracking_url: Callable[[str], None] | None = None,
+        on_progress: Callable[[JobProgress], None] | None = None,
+    ) -> None:  # fmt: skip
+        self.ensure_cluster(on_status)
+        super().run(job, args, on_status, job_key, on_tracking_url, on_progress)
+
+    def ensure_cluster(self, on_status: Callable[[str], None] | None = None) -> None:
+        """Return once the cluster is RUNNING: wait while it is being created, started or deleted, and
+        create it when it is missing. Raise SparkJobError when it is broken or can't be had."""
+        deadline = time.monotonic() + CLUSTER_WAIT_S
+        created = False
+        while True:
+            found = self._get_cluster()
+            state = found.status.state if found else None
+            if state == ClusterState.RUNNING:
+                return
+            if state in CLUSTER_BROKEN:
+                raise SparkJobError(
+                    f"Dataproc cluster {self.cluster} is {state.name}: {found.status.detail}; repair or "
+                    "delete it (a deleted cluster is created again from [dataproc] cluster_config)"
+                )
+            if found is None and not created:
+                self._create_cluster()
+                created = True
+            if time.monotonic() > deadline:
+                raise SparkJobError(
+                    f"Dataproc cluster {self.cluster} not RUNNING after {CLUSTER_WAIT_S:.0f} s"
+                )
+            if on_status:
+                on_status(f"Dataproc cluster {self.cluster}: {state.name if state else 'creating'}")
+            time.sleep(self.poll_s)
+
+    def _get_cluster(self) -> dataproc_v1.Cluster | None:
+        try:
+            return self.clusters.get_cluster(
+                project_id=self.project, region=self.region, cluster_name=self.cluster, retry=TRANSIENT
+            )
+        except exceptions.NotFound:
+            return None
+
+    def _create_cluster(self) -> None:
+        if self.cluster_config is None:
+            raise SparkJobError(
+                f"Dataproc cluster {self.cluster} does not exist in {self.project}/{self.region} (Dataproc "
+                "deletes a cluster idle past its idle-delete TTL) and [dataproc] cluster_config is empty, so "
+                "it can't be created again: set cluster_config (terraform/compute passes it as "
+                "DATAPROC_CLUSTER_CONFIG), run `make apply-compute`, or use [spark] runner = serverless"
+            )
+        logger.info("Dataproc cluster %s is missing: creating it again", self.cluster)
+        cluster = dataproc_v1.Cluster(
+            project_id=self.project, cluster_name=self.cluster, config=self.cluster_config,
+            labels={"pipeline": "openlibrary"},
+        )  # fmt: skip
+        request = {
+            "project_id": self.project, "region": self.region, "cluster": cluster,
+            "request_id": str(uuid.uuid4()),
+        }  # fmt: skip
+        try:
+            self.clusters.create_cluster(request=request, retry=TRANSIENT)
+        except exceptions.AlreadyExists:
+            logger.info("Dataproc cluster %s is being created by someone else: waiting for it", self.cluster)
 
     def make_id(self, key: str, attempt: int) -> str:
         return job_id(key, attempt)
@@ -185,6 +267,14 @@ class DataprocJobRunner(_DataprocRunner):
             f"Dataproc job {ident} ended {final}: {found.status.details}\n"
             f"driver output ({output}):\n{driver_output_tail(output)}"
         )
+
+
+def parse_cluster_config(config: dict[str, Any]) -> dataproc_v1.ClusterConfig:
+    """A ClusterConfig from its REST JSON form; ValueError naming any field Dataproc doesn't have."""
+    try:
+        return dataproc_v1.ClusterConfig.from_json(json.dumps(config))
+    except json_format.ParseError as error:
+        raise ValueError(f"[dataproc] cluster_config is not a Dataproc ClusterConfig: {error}") from error
 
 
 def driver_output_tail(uri: str) -> str:

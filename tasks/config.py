@@ -86,6 +86,12 @@ class dataproc(luigi.Config):
     cluster = luigi.Parameter(
         default="", significant=False, description="Cluster that runs the jobs when [spark] runner = dataproc"
     )
+    cluster_config = luigi.DictParameter(
+        default={},
+        significant=False,
+        description="ClusterConfig (Dataproc REST JSON) to create the cluster again when it is missing "
+        "(deleted when idle); empty: a missing cluster fails the job. terraform/compute sets it",
+    )
     runtime_version = luigi.Parameter(
         default="2.2", significant=False, description="Serverless runtime (2.2 = Spark 3.5, as pinned here)"
     )

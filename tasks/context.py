@@ -1,5 +1,7 @@
 """What the tasks are wired to, as configuration chooses it: the lake and the Spark runner."""
 
+from luigi.freezing import recursively_unfreeze
+
 from lake import Lake, open_lake
 from runners import SparkRunner, make_runner
 from tasks import config
@@ -26,6 +28,7 @@ def current_runner() -> SparkRunner:
             "project": dataproc.project,
             "region": dataproc.region,
             "cluster": dataproc.cluster,
+            "cluster_config": recursively_unfreeze(dataproc.cluster_config),
             "runtime_version": dataproc.runtime_version,
             "service_account": dataproc.service_account,
             "subnetwork": dataproc.subnetwork,

@@ -19,6 +19,9 @@ _JOB = re.compile(
 _BATCH = re.compile(
     r"^/v1/projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/batches(?:/(?P<id>[^/]+))?$"
 )
+_CLUSTER = re.compile(
+    r"^/v1/projects/(?P<project>[^/]+)/regions/(?P<region>[^/]+)/clusters(?:/(?P<name>[^/]+))?$"
+)
 _REASONS = {404: "NOT_FOUND", 409: "ALREADY_EXISTS", 429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}
 
 
@@ -51,6 +54,7 @@ class FakeDataproc:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.jobs: dict[str, Resource] = {}
+        self.clusters: dict[str, Resource] = {}  # a created cluster reports CREATING, then RUNNING
         self.batches: dict[str, Resource] = {}
         self.outcome: tuple[str, str] | None = None  # (final state, details); None: DONE / SUCCEEDED
         self.faults: list[int] = []  # HTTP codes answered (one per request) before serving normally
@@ -66,7 +70,11 @@ class FakeDataproc:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def submissions(self) -> list[Recorded]:
-        return [r for r in self.requests if r.method == "POST"]
+        """Job submits and batch creations (cluster creations are not submissions)."""
+        return [r for r in self.requests if r.method == "POST" and not _CLUSTER.match(r.path)]
+
+    def cluster_creations(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method == "POST" and _CLUSTER.match(r.path)]
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -108,6 +116,15 @@ class FakeDataproc:
             "name": f"projects/{project}/locations/{region}/batches/{ident}",
             "state": state,
             "stateMessage": resource.details if state in ("FAILED", "CANCELLED") else "",
+        }
+
+    def _cluster(self, name: str, resource: Resource, project: str) -> dict[str, Any]:
+        state = resource.next_state()
+        return {
+            **resource.body,
+            "projectId": project,
+            "clusterName": name,
+            "status": {"state": state, "detail": resource.details if state.startswith("ERROR") else ""},
         }
 
     def _new(self, body: dict[str, Any], success: str) -> Resource:
@@ -159,6 +176,11 @@ class FakeDataproc:
                     found = fake.batches.get(match["id"])
                     render = fake._batch
                     store = "batch"
+                elif (match := _CLUSTER.match(path)) and match["name"]:
+                    cluster = fake.clusters.get(match["name"])
+                    if cluster is None:
+                        return self._error(404, f"cluster {match['name']} not found")
+                    return self._send(200, fake._cluster(match["name"], cluster, match["project"]))
                 else:
                     return self._error(404, f"no route {path}")
                 if found is None:
@@ -177,6 +199,13 @@ class FakeDataproc:
                     return self._send(
                         200, fake._job(ident, fake.jobs[ident], match["project"], match["region"])
                     )
+                if (match := _CLUSTER.match(path)) and not match["name"]:
+                    name = body["clusterName"]
+                    if name in fake.clusters:
+                        return self._error(409, f"cluster {name} exists")
+                    fake.clusters[name] = Resource(states=["CREATING", "RUNNING"], body=body)
+                    operation = f"projects/{match['project']}/regions/{match['region']}/operations/{name}"
+                    return self._send(200, {"name": operation, "done": False})
                 if match := _BATCH.match(path):
                     ident = query["batchId"][0]
                     if ident in fake.batches:

@@ -57,3 +57,26 @@ def test_a_release_must_be_a_date_or_latest(value: str) -> None:
 
 def test_a_release_date_is_kept_as_given() -> None:
     assert ReleaseParameter().normalize("2026-10-31") == "2026-10-31"
+
+
+def test_the_cluster_config_reaches_the_runner_from_the_environment(
+    pinned_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """terraform/compute hands the container DATAPROC_CLUSTER_CONFIG (REST JSON); the runner parses it."""
+    from tasks.context import current_runner
+
+    settings = {"PROJECT": "proj", "REGION": "europe-west1", "CLUSTER": "ol-cluster"}
+    for key, value in settings.items():
+        monkeypatch.setenv(f"DATAPROC_{key}", value)
+    monkeypatch.setenv("SPARK_RUNNER", "dataproc")
+    monkeypatch.setenv("LAKE_ROOT", str(tmp_path))
+    monkeypatch.setenv(
+        "DATAPROC_CLUSTER_CONFIG",
+        '{"lifecycleConfig": {"idleDeleteTtl": "3600s"}, "workerConfig": {"numInstances": 2}}',
+    )
+    keys = {"spark": {"runner": "local"}, "dataproc": {k.lower(): "" for k in [*settings, "CLUSTER_CONFIG"]}}
+    with luigi_config(keys):  # restores what apply_environment sets, for the tests that follow
+        apply_environment()
+        runner = current_runner()
+    assert runner.cluster_config.lifecycle_config.idle_delete_ttl.total_seconds() == 3600
+    assert runner.cluster_config.worker_config.num_instances == 2

@@ -26,10 +26,31 @@ def fake() -> FakeDataproc:
         yield server
 
 
-def cluster_runner(fake: FakeDataproc, tmp_path) -> DataprocJobRunner:
+CLUSTER = "ol-cluster"
+# A cluster config as terraform/compute renders it (Dataproc REST ClusterConfig, camelCase).
+CLUSTER_CONFIG = {
+    "gceClusterConfig": {
+        "zoneUri": "europe-west1-b", "internalIpOnly": True,
+        "subnetworkUri": "projects/proj/regions/europe-west1/subnetworks/openlibrary",
+        "serviceAccount": "dataproc@proj.iam.gserviceaccount.com",
+    },
+    "masterConfig": {"numInstances": 1, "machineTypeUri": "n2-standard-4"},
+    "workerConfig": {"numInstances": 2, "machineTypeUri": "n2-standard-4"},
+    "softwareConfig": {"imageVersion": "2.2-debian12"},
+    "lifecycleConfig": {"idleDeleteTtl": "3600s"},
+}  # fmt: skip
+
+
+def cluster_runner(
+    fake: FakeDataproc, tmp_path, cluster_exists: bool = True, cluster_config: dict | None = None
+) -> DataprocJobRunner:
+    """A cluster runner talking to the fake; its cluster exists and is RUNNING unless said otherwise."""
+    if cluster_exists:
+        fake.clusters.setdefault(CLUSTER, Resource(states=["RUNNING"]))
     return DataprocJobRunner(
-        "proj", "europe-west1", "ol-cluster", staging=open_lake(str(tmp_path / "lake")), endpoint=fake.url,
+        "proj", "europe-west1", CLUSTER, staging=open_lake(str(tmp_path / "lake")), endpoint=fake.url,
         poll_s=0.01, credentials=AnonymousCredentials(), properties={"spark.executor.memory": "4g"},
+        cluster_config=cluster_config,
     )  # fmt: skip
 
 
@@ -71,7 +92,63 @@ def test_a_cluster_job_is_submitted_with_the_staged_files_and_awaited(fake: Fake
         f"https://console.cloud.google.com/dataproc/jobs/{ident}?project=proj&region=europe-west1"
     ]
     gets = [r.path for r in fake.requests if r.method == "GET"]
-    assert gets == [f"/v1/projects/proj/regions/europe-west1/jobs/{ident}"] * 3  # exists? RUNNING, DONE
+    assert (
+        gets
+        == [f"/v1/projects/proj/regions/europe-west1/clusters/{CLUSTER}"]
+        + [f"/v1/projects/proj/regions/europe-west1/jobs/{ident}"] * 3
+    )  # the cluster RUNNING? then the job: exists? RUNNING, DONE
+    assert fake.cluster_creations() == []
+
+
+@pytest.mark.reliability(7)
+def test_a_cluster_deleted_when_idle_is_created_again_before_the_job(
+    fake: FakeDataproc, tmp_path, fault
+) -> None:
+    runner = cluster_runner(fake, tmp_path, cluster_exists=False, cluster_config=CLUSTER_CONFIG)
+    statuses: list[str] = []
+    runner.run("transform_dump", ARGS, statuses.append, KEY)
+    (create,) = fake.cluster_creations()
+    assert create.path == "/v1/projects/proj/regions/europe-west1/clusters"
+    assert create.query["requestId"][0]
+    assert create.body == {
+        "projectId": "proj", "clusterName": CLUSTER, "config": CLUSTER_CONFIG,
+        "labels": {"pipeline": "openlibrary"},
+    }  # fmt: skip
+    assert f"Dataproc cluster {CLUSTER}: CREATING" in statuses
+    cluster_gets = [i for i, r in enumerate(fake.requests) if r.method == "GET" and CLUSTER in r.path]
+    submit = fake.requests.index(fake.submissions()[0])
+    assert max(cluster_gets) < submit  # the job went in once the cluster was RUNNING
+    fault(
+        "Dataproc cluster deleted after its idle TTL",
+        injected="the fake endpoint answers 404 for the cluster (Dataproc deletes a cluster idle past "
+        "idle_delete_ttl)",
+        result="the runner created it again from [dataproc] cluster_config (exact REST body checked), "
+        "waited through CREATING to RUNNING, then submitted the job once",
+    )
+
+
+def test_a_missing_cluster_without_a_config_fails_saying_what_to_do(fake: FakeDataproc, tmp_path) -> None:
+    with pytest.raises(SparkJobError, match=r"ol-cluster does not exist .* cluster_config is empty"):
+        cluster_runner(fake, tmp_path, cluster_exists=False).run("transform_dump", ARGS, job_key=KEY)
+    assert fake.submissions() == [] and fake.cluster_creations() == []
+
+
+def test_a_broken_cluster_fails_the_job_without_submitting(fake: FakeDataproc, tmp_path) -> None:
+    fake.clusters[CLUSTER] = Resource(states=["ERROR"], details="Insufficient quota")
+    with pytest.raises(SparkJobError, match="ol-cluster is ERROR: Insufficient quota"):
+        cluster_runner(fake, tmp_path, cluster_config=CLUSTER_CONFIG).run("transform_dump", ARGS, job_key=KEY)
+    assert fake.submissions() == [] and fake.cluster_creations() == []
+
+
+def test_a_malformed_cluster_config_is_refused_at_once(tmp_path) -> None:
+    with pytest.raises(ValueError, match=r'cluster_config is not a Dataproc ClusterConfig: .*"workerConfg"'):
+        DataprocJobRunner(
+            "proj",
+            "europe-west1",
+            CLUSTER,
+            staging=open_lake(str(tmp_path)),
+            cluster_config={"workerConfg": {}},
+        )
 
 
 def test_job_ids_are_deterministic_and_valid() -> None:
@@ -154,6 +231,7 @@ def test_a_worker_killed_while_its_job_runs_is_reattached_by_the_next_worker(
     fake: FakeDataproc, tmp_path: Path, fault
 ) -> None:
     fake.running_polls = 40
+    fake.clusters[CLUSTER] = Resource(states=["RUNNING"])
     worker = subprocess.Popen(
         [sys.executable, "-c", (
             "from google.auth.credentials import AnonymousCredentials\n"
