@@ -8,7 +8,9 @@ Precedence, highest first: command line (`--lake-root ./other`), environment var
 import os
 
 import luigi
+import luigi.batch_notifier
 import luigi.configuration
+import luigi.notifications
 from dotenv import load_dotenv
 
 DUMPS = ("authors", "works", "editions", "ratings", "reading-log", "redirects")
@@ -117,13 +119,20 @@ class dataproc(luigi.Config):
 
 
 CONFIG_CLASSES: tuple[type[luigi.Config], ...] = (openlibrary, lake, ingest, spark, dataproc)
+# Luigi's own failure notices ([email], [smtp], [batch_email]), settable the same way (EMAIL_RECEIVER,
+# SMTP_HOST, SMTP_PASSWORD from the environment, never from a committed file).
+NOTIFICATION_CLASSES: tuple[type[luigi.Config], ...] = (
+    luigi.notifications.email,
+    luigi.notifications.smtp,
+    luigi.batch_notifier.batch_email,
+)
 
 
 def apply_environment(dotenv_path: str | None = None) -> None:
     """Load `.env`, then let SECTION_KEY environment variables override luigi.cfg (the CLI still wins)."""
     load_dotenv(dotenv_path or os.path.join(os.getcwd(), ".env"), override=False)
     config = luigi.configuration.get_config()
-    for config_class in CONFIG_CLASSES:
+    for config_class in CONFIG_CLASSES + NOTIFICATION_CLASSES:
         section = config_class.get_task_family()
         if not config.has_section(section):
             config.add_section(section)

