@@ -6,6 +6,7 @@ Precedence, highest first: command line (`--lake-root ./other`), environment var
 """
 
 import os
+from typing import Any
 
 import luigi
 import luigi.batch_notifier
@@ -14,6 +15,13 @@ import luigi.notifications
 from dotenv import load_dotenv
 
 DUMPS = ("authors", "works", "editions", "ratings", "reading-log", "redirects")
+
+
+class OptionalDictParameter(luigi.DictParameter):
+    """A JSON object, where an empty value (an unset SECTION_KEY= line in .env) means {}."""
+
+    def parse(self, source: str) -> Any:
+        return super().parse(source.strip() or "{}")
 
 
 class openlibrary(luigi.Config):
@@ -88,7 +96,7 @@ class dataproc(luigi.Config):
     cluster = luigi.Parameter(
         default="", significant=False, description="Cluster that runs the jobs when [spark] runner = dataproc"
     )
-    cluster_config = luigi.DictParameter(
+    cluster_config = OptionalDictParameter(
         default={},
         significant=False,
         description="ClusterConfig (Dataproc REST JSON) to create the cluster again when it is missing "

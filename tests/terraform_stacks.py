@@ -67,6 +67,7 @@ class Stack:
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     locals: dict[str, Any] = field(default_factory=dict)
     settings: list[dict[str, Any]] = field(default_factory=list)
+    moved: list[dict[str, str]] = field(default_factory=list)
 
     def resource(self, kind: str, name: str) -> dict[str, Any]:
         """The body of resource `kind.name`, or fail naming what the stack has of that kind."""
@@ -98,6 +99,7 @@ def load_stack(name: str) -> Stack:
         for block in parsed.get("locals", []):
             stack.locals.update(block)
         stack.settings.extend(parsed.get("terraform", []))
+        stack.moved.extend(parsed.get("moved", []))
     return stack
 
 
@@ -108,6 +110,22 @@ def only_block(body: Mapping[str, Any], key: str) -> dict[str, Any]:
         f"expected exactly one {key} block, found {blocks!r}"
     )
     return blocks[0]
+
+
+_WHOLE_INTERPOLATION = re.compile(r"\$\{(.+)\}", re.DOTALL)
+
+
+def as_expression(value: Any) -> str:
+    """A parsed argument value as a Terraform expression again: `${expr}` becomes expr, literals JSON.
+
+    JSON literals (strings without interpolations, numbers, booleans, lists, objects with ":") are valid
+    HCL; a string mixing text and interpolations stays a quoted template.
+    """
+    if isinstance(value, str):
+        whole = _WHOLE_INTERPOLATION.fullmatch(value)
+        if whole and "${" not in whole.group(1):
+            return whole.group(1)
+    return json.dumps(value)
 
 
 @dataclass
@@ -152,3 +170,13 @@ def evaluate_ok(stack: str, expression: str, variables: Mapping[str, str], scrat
     result = evaluate(stack, expression, variables, scratch)
     assert result.value is not None, f"terraform console failed for {stack}: {result.errors}"
     return result.value
+
+
+def evaluate_all(
+    stack: str, expressions: Mapping[str, str], variables: Mapping[str, str], scratch: Path
+) -> dict[str, Any]:
+    """Several expressions in one `terraform console` run: name -> value."""
+    names = {f"e{index}": name for index, name in enumerate(expressions)}
+    together = "{" + ", ".join(f"{key} = ({expressions[name]})" for key, name in names.items()) + "}"
+    values = evaluate_ok(stack, together, variables, scratch)
+    return {name: values[key] for key, name in names.items()}

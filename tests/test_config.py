@@ -80,3 +80,11 @@ def test_the_cluster_config_reaches_the_runner_from_the_environment(
         runner = current_runner()
     assert runner.cluster_config.lifecycle_config.idle_delete_ttl.total_seconds() == 3600
     assert runner.cluster_config.worker_config.num_instances == 2
+
+
+def test_an_empty_cluster_config_means_none(pinned_config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`DATAPROC_CLUSTER_CONFIG=` as .env.example has it: no config, not a parse error."""
+    monkeypatch.setenv("DATAPROC_CLUSTER_CONFIG", "")
+    with luigi_config({"dataproc": {"cluster_config": "{}"}}):
+        apply_environment()
+        assert dict(config.dataproc().cluster_config) == {}

@@ -12,18 +12,26 @@ import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import luigi
 import pytest
 import yaml
+from google.cloud import dataproc_v1
+from google.protobuf.json_format import ParseError
+from luigi.freezing import recursively_unfreeze
 
 from spark.tables import CURATED, MARTS
 from tests.terraform_stacks import (
     STACKS,
     TERRAFORM,
     Stack,
+    as_expression,
     evaluate,
+    evaluate_all,
     evaluate_ok,
     load_stack,
     only_block,
@@ -46,6 +54,8 @@ COMPUTE_VARS = {
 }
 IAP_RANGE = "35.235.240.0/20"
 SUBNET = "openlibrary-europe-west1"
+SUBNETWORK = f"projects/{PROJECT}/regions/europe-west1/subnetworks/{SUBNET}"
+DATAPROC_SA = f"openlibrary-dataproc@{PROJECT}.iam.gserviceaccount.com"
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +119,11 @@ def test_checkov_passes_with_every_skip_justified_inline(storage: Stack, compute
             "google_bigquery_table",
         ):
             assert {f"{kind}.{name}" for name in stack.resources.get(kind, {})} <= checked, kind
+    # checkov resolves plain locals only: the cluster's "no public IP" check must still see a value
+    passed = {(c["check_id"], c["resource"]) for c in report["results"]["passed_checks"]}
+    assert ("CKV_GCP_103", "google_dataproc_cluster.spark") in passed, (
+        "checkov no longer reads internal_ip_only"
+    )
     for check in report["results"]["skipped_checks"]:
         reason = check["check_result"].get("suppress_comment", "")
         assert len(reason) >= 30, f"{check['check_id']} on {check['resource']} is skipped without a reason"
@@ -122,12 +137,18 @@ def test_checkov_passes_with_every_skip_justified_inline(storage: Stack, compute
 
 
 def test_checkov_catches_a_public_ip_and_an_open_bucket(tmp_path: Path) -> None:
-    """The scan is live: the same files with a public IP on the VM and no public access prevention fail."""
+    """The scan is live: the same files with a public IP on the VM or the Dataproc nodes and no public access
+    prevention fail."""
     copy = tmp_path / "terraform"
     shutil.copytree(TERRAFORM, copy, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
     mutations = [
         (copy / "compute" / "vm.tf", "network_interface {\n", "network_interface {\n    access_config {}\n"),
         (copy / "storage" / "bucket.tf", 'public_access_prevention    = "enforced"', ""),
+        (
+            copy / "compute" / "locals.tf",
+            "cluster_internal_ip_only = true\n",
+            "cluster_internal_ip_only = false\n",
+        ),
     ]
     for path, old, new in mutations:
         text = path.read_text()
@@ -136,6 +157,7 @@ def test_checkov_catches_a_public_ip_and_an_open_bucket(tmp_path: Path) -> None:
     failed = {(c["check_id"], c["resource"]) for c in run_checkov(copy)["results"]["failed_checks"]}
     assert ("CKV_GCP_40", "google_compute_instance.luigi") in failed
     assert ("CKV_GCP_114", "google_storage_bucket.lake") in failed
+    assert ("CKV_GCP_103", "google_dataproc_cluster.spark") in failed
 
 
 # --- versions, variables, outputs ---
@@ -197,7 +219,8 @@ def test_interface_variables_and_defaults(storage: Stack, compute: Stack) -> Non
     assert defaults["master_machine_type"] == defaults["worker_machine_type"] == "n2-standard-4"
 
     assert {"lake_bucket", "lake_root", "image_repository"} <= set(storage.outputs)
-    assert {"luigid_tunnel_command", "vm_name", "cluster_name"} <= set(compute.outputs)
+    assert {"luigid_tunnel_command", "vm_name", "cluster_name", "cluster_config"} <= set(compute.outputs)
+    assert compute.outputs["cluster_config"]["value"] == "${local.container_env.DATAPROC_CLUSTER_CONFIG}"
 
 
 def test_storage_derives_bucket_lake_root_and_repository(scratch: Path) -> None:
@@ -402,16 +425,28 @@ def test_service_accounts_get_objects_on_the_lake_bucket_only(compute: Stack) ->
     )  # fmt: skip
 
 
-def test_vm_may_act_as_the_dataproc_account_only_for_serverless(compute: Stack, scratch: Path) -> None:
+def test_vm_may_act_as_the_dataproc_account_for_either_runner(compute: Stack) -> None:
+    """A Serverless batch and a cluster the runner creates again both run as the Dataproc account: the VM's
+    account may act as that account, for both runners, and as no other."""
     acts_as = compute.resource("google_service_account_iam_member", "luigi_acts_as_dataproc")
-    assert acts_as["service_account_id"] == "${google_service_account.dataproc.name}"
-    assert acts_as["role"] == "roles/iam.serviceAccountUser"
-    assert acts_as["count"] == "${local.use_cluster ? 0 : 1}"
-    assert evaluate_ok("compute", "local.use_cluster", COMPUTE_VARS, scratch) is True
-    assert (
-        evaluate_ok("compute", "local.use_cluster", {**COMPUTE_VARS, "spark_runner": "serverless"}, scratch)
-        is False
-    )
+    assert acts_as == {
+        "service_account_id": "${google_service_account.dataproc.name}",
+        "role": "roles/iam.serviceAccountUser",
+        "member": LUIGI,
+    }, "granted on the Dataproc account alone, whatever the runner (no count)"
+    grants_to_luigi = [
+        name for name, body in compute.resources["google_service_account_iam_member"].items()
+        if body["member"] == LUIGI
+    ]  # fmt: skip
+    assert grants_to_luigi == ["luigi_acts_as_dataproc"]
+    # the binding serverless deployments already have (count = 1 before) is kept, not destroyed and re-made
+    assert {
+        "from": "google_service_account_iam_member.luigi_acts_as_dataproc[0]",
+        "to": "google_service_account_iam_member.luigi_acts_as_dataproc",
+    } in [{key: as_expression(value) for key, value in moved.items()} for moved in compute.moved]
+    # the container may create the cluster from its first boot
+    vm = compute.resource("google_compute_instance", "luigi")
+    assert "${google_service_account_iam_member.luigi_acts_as_dataproc}" in vm["depends_on"]
 
 
 def test_operators_reach_only_the_vm_through_iap(compute: Stack) -> None:
@@ -434,10 +469,15 @@ def test_operators_reach_only_the_vm_through_iap(compute: Stack) -> None:
     assert acts_as["service_account_id"] == "${google_service_account.luigi.name}"
 
 
-# The Dataproc calls runners/dataproc.py makes, and the permission each needs.
+# The Dataproc calls runners/dataproc.py makes, and the permission each needs
+# (https://cloud.google.com/dataproc/docs/concepts/iam/iam, "Clusters methods required permissions").
+# create_cluster also needs actAs on the cluster's service account (luigi_acts_as_dataproc) and nothing of
+# Compute Engine: Dataproc's service agent creates the VMs.
 CLUSTER_CALLS = {
     "submit_job": {"dataproc.jobs.create", "dataproc.clusters.use"},
     "get_job": {"dataproc.jobs.get"},
+    "get_cluster": {"dataproc.clusters.get"},
+    "create_cluster": {"dataproc.clusters.create"},
 }
 BATCH_CALLS = {"create_batch": {"dataproc.batches.create"}, "get_batch": {"dataproc.batches.get"}}
 
@@ -461,7 +501,11 @@ def test_submitter_role_holds_what_the_runner_calls_and_little_else(
     prefix = "dataproc.jobs." if runner == "dataproc" else "dataproc.batches."
     extra = permissions - needed
     assert all(p.startswith(prefix) and p.rsplit(".", 1)[1] in {"list", "cancel"} for p in extra), extra
-    assert not any(p.startswith("dataproc.clusters.") and p != "dataproc.clusters.use" for p in permissions)
+    # the cluster is read, used and created again, never updated or deleted; Serverless needs none of it
+    clusters = {p for p in permissions if p.startswith("dataproc.clusters.")}
+    assert clusters == ({"dataproc.clusters.create", "dataproc.clusters.get", "dataproc.clusters.use"}
+                        if runner == "dataproc" else set())  # fmt: skip
+    assert all(p.startswith("dataproc.") for p in permissions), "no Compute Engine or IAM permission here"
 
 
 # --- compute: network and firewall ---
@@ -540,10 +584,35 @@ def render_cloud_init(overrides: dict[str, str], scratch: Path) -> tuple[str, di
     return text, yaml.safe_load(text)
 
 
+# docker reads an env file with a bufio.Scanner: a longer line fails `docker run`.
+DOCKER_MAX_LINE = 64 * 1024
+
+
+def docker_env_file(content: str) -> dict[str, str]:
+    """What `docker run --env-file` makes of `content`, by docker/cli's rules (pkg/kvfile): one KEY=VALUE a
+    line (newline-separated), leading whitespace, blank lines and # lines skipped, a key without whitespace,
+    the value as is, with no escapes, quotes or substitution, except that recent docker CLIs drop one pair of
+    matching quotes around a value. Fails on a line docker would refuse or on a value that older and newer
+    docker would read differently."""
+    environment: dict[str, str] = {}
+    for raw in content.split("\n"):
+        assert len(raw.encode()) < DOCKER_MAX_LINE, f"line of {len(raw)} characters: docker can't read it"
+        assert "\r" not in raw and "\0" not in raw, f"control character in {raw[:60]!r}"
+        line = raw.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        key, equals, value = line.partition("=")
+        assert equals and key and not re.search(r"[ \t]", key), f"docker would refuse or skip {line[:60]!r}"
+        quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
+        assert not quoted, f"{key}: docker versions disagree on {value[:60]!r} (quotes stripped or kept)"
+        assert key not in environment, f"{key} twice"
+        environment[key] = value
+    return environment
+
+
 def env_file(config: dict[str, Any]) -> tuple[str, dict[str, str]]:
     (entry,) = [item for item in config["write_files"] if item["path"].endswith(".env")]
-    pairs = [line.split("=", 1) for line in entry["content"].splitlines() if line.strip()]
-    return entry["path"], {key: value for key, value in pairs}
+    return entry["path"], docker_env_file(entry["content"])
 
 
 @pytest.mark.parametrize("runner", ["dataproc", "serverless"])
@@ -560,6 +629,7 @@ def test_cloud_init_is_valid_yaml_and_passes_the_container_its_environment(
         )
         assert re.fullmatch(r"0[0-7]{3}", item["permissions"]), "permissions must be a quoted octal string"
     path, environment = env_file(config)
+    cluster_config = environment.pop("DATAPROC_CLUSTER_CONFIG", None)
     assert environment == {
         "CRON": "30 5 1 * *",
         "LAKE_ROOT": f"gs://{BUCKET}/lake",
@@ -567,9 +637,13 @@ def test_cloud_init_is_valid_yaml_and_passes_the_container_its_environment(
         "DATAPROC_PROJECT": PROJECT,
         "DATAPROC_REGION": "europe-west1",
         "DATAPROC_CLUSTER": "openlibrary" if runner == "dataproc" else "",
-        "DATAPROC_SERVICE_ACCOUNT": f"openlibrary-dataproc@{PROJECT}.iam.gserviceaccount.com",
-        "DATAPROC_SUBNETWORK": f"projects/{PROJECT}/regions/europe-west1/subnetworks/{SUBNET}",
+        "DATAPROC_SERVICE_ACCOUNT": DATAPROC_SA,
+        "DATAPROC_SUBNETWORK": SUBNETWORK,
     }
+    # the cluster's configuration, to create it again (its content: the Dataproc tests below)
+    assert cluster_config is not None and json.loads(cluster_config) == (
+        default_cluster_config() if runner == "dataproc" else {}
+    )
     assert not any(re.search(r"KEY|SECRET|PASSWORD|TOKEN|CREDENTIALS", name) for name in environment)
 
     (unit_file,) = [item for item in config["write_files"] if item["path"].endswith(".service")]
@@ -617,28 +691,255 @@ def test_tunnel_command_reaches_luigid_through_iap(scratch: Path) -> None:
 # --- compute: Dataproc ---
 
 
-def test_dataproc_cluster_is_gated_private_and_deletes_itself_when_idle(
+def expected_cluster_config(
+    *, zone: str, master: str, worker: str, workers: int, disk_gb: int, image: str, ttl: str
+) -> dict[str, Any]:
+    """The Dataproc REST ClusterConfig for these variable values, written out by hand."""
+    disk = {"bootDiskType": "pd-balanced", "bootDiskSizeGb": disk_gb}
+    config: dict[str, Any] = {
+        "configBucket": f"{PROJECT}-openlibrary-dataproc",
+        "tempBucket": f"{PROJECT}-openlibrary-dataproc",
+        "gceClusterConfig": {
+            "zoneUri": zone,
+            "subnetworkUri": SUBNETWORK,
+            "internalIpOnly": True,
+            "serviceAccount": DATAPROC_SA,
+            "serviceAccountScopes": ["https://www.googleapis.com/auth/cloud-platform"],
+            "shieldedInstanceConfig": {
+                "enableSecureBoot": True, "enableVtpm": True, "enableIntegrityMonitoring": True,
+            },
+        },
+        "masterConfig": {"numInstances": 1, "machineTypeUri": master, "diskConfig": disk},
+        "softwareConfig": {
+            "imageVersion": image,
+            "properties": {} if workers else {"dataproc:dataproc.allow.zero.workers": "true"},
+        },
+        "lifecycleConfig": {"idleDeleteTtl": ttl},
+        "endpointConfig": {"enableHttpPortAccess": False},
+    }  # fmt: skip
+    if workers:  # a single-node cluster has no workerConfig at all (Dataproc's single node clusters page)
+        config["workerConfig"] = {"numInstances": workers, "machineTypeUri": worker, "diskConfig": disk}
+    return config
+
+
+def default_cluster_config() -> dict[str, Any]:
+    return expected_cluster_config(
+        zone="europe-west1-b", master="n2-standard-4", worker="n2-standard-4", workers=2, disk_gb=100,
+        image="2.2-debian12", ttl="3600s",
+    )  # fmt: skip
+
+
+# worker_count = 0 with every other cluster variable changed too, so each value is seen following its variable
+SINGLE_NODE = {
+    "worker_count": "0", "zone": "europe-west1-c", "master_machine_type": "n2-highmem-8",
+    "worker_machine_type": "e2-standard-2", "dataproc_disk_gb": "250", "idle_delete_ttl": "7200s",
+    "dataproc_image_version": "2.2.40-debian12",
+}  # fmt: skip
+CLUSTERS = [
+    pytest.param({}, default_cluster_config(), id="default"),
+    pytest.param(
+        SINGLE_NODE,
+        expected_cluster_config(
+            zone="europe-west1-c",
+            master="n2-highmem-8",
+            worker="e2-standard-2",
+            workers=0,
+            disk_gb=250,
+            image="2.2.40-debian12",
+            ttl="7200s",
+        ),
+        id="single-node",
+    ),
+]
+
+
+def container_cluster_config(overrides: dict[str, str], scratch: Path) -> str:
+    """DATAPROC_CLUSTER_CONFIG as the container gets it: the VM's rendered cloud-init, read as YAML the way
+    cloud-init does, its env file read the way `docker run --env-file` does."""
+    _, config = render_cloud_init(overrides, scratch)
+    return env_file(config)[1]["DATAPROC_CLUSTER_CONFIG"]
+
+
+@pytest.mark.parametrize(("overrides", "expected"), CLUSTERS)
+def test_the_container_gets_the_cluster_as_rest_cluster_config_json(
+    overrides: dict[str, str], expected: dict[str, Any], scratch: Path
+) -> None:
+    text = container_cluster_config({"spark_runner": "dataproc", **overrides}, scratch)
+    assert "\n" not in text and text.startswith("{"), "one line of JSON, as docker passes it on"
+    assert json.loads(text) == expected
+
+    # google-cloud-dataproc's own parser (what runners/dataproc.py uses) takes it: every field name is one
+    # of the REST ClusterConfig's, since the parser refuses unknown names, as a wrong one shows
+    proto = dataproc_v1.ClusterConfig.from_json(text)
+    with pytest.raises(ParseError, match="no field named"):
+        dataproc_v1.ClusterConfig.from_json(text.replace('"zoneUri"', '"zone"'))
+    gce = proto.gce_cluster_config
+    assert (gce.zone_uri, gce.subnetwork_uri, gce.service_account) == (
+        expected["gceClusterConfig"]["zoneUri"], SUBNETWORK, DATAPROC_SA,
+    )  # fmt: skip
+    assert gce.internal_ip_only is True
+    assert gce.shielded_instance_config.enable_secure_boot and gce.shielded_instance_config.enable_vtpm
+    assert proto.master_config.num_instances == 1
+    assert proto.master_config.machine_type_uri == expected["masterConfig"]["machineTypeUri"]
+    assert (
+        proto.master_config.disk_config.boot_disk_size_gb
+        == expected["masterConfig"]["diskConfig"]["bootDiskSizeGb"]
+    )
+    workers = expected.get("workerConfig", {}).get("numInstances", 0)
+    assert ("worker_config" in proto) == bool(workers)
+    assert proto.worker_config.num_instances == workers
+    assert proto.software_config.image_version == expected["softwareConfig"]["imageVersion"]
+    assert dict(proto.software_config.properties) == expected["softwareConfig"]["properties"]
+    ttl = int(expected["lifecycleConfig"]["idleDeleteTtl"].removesuffix("s"))
+    assert proto.lifecycle_config.idle_delete_ttl == timedelta(seconds=ttl)
+    assert proto.endpoint_config.enable_http_port_access is False
+
+    # and luigi reads it as [dataproc] cluster_config (a DictParameter) unchanged
+    assert recursively_unfreeze(luigi.DictParameter().parse(text)) == expected
+
+
+def test_serverless_gets_an_empty_cluster_config_that_luigi_accepts(scratch: Path) -> None:
+    """No cluster to create again: "{}", which luigi's DictParameter reads as {} (the runner's "no config");
+    an empty string would not parse at all."""
+    text = container_cluster_config({"spark_runner": "serverless"}, scratch)
+    assert text == "{}"
+    assert recursively_unfreeze(luigi.DictParameter().parse(text)) == {}
+    with pytest.raises(json.JSONDecodeError):
+        luigi.DictParameter().parse("")
+
+
+# Each argument of google_dataproc_cluster's cluster_config (dotted through its blocks) and the REST
+# ClusterConfig field that carries the same setting.
+REST_FIELD = {
+    "staging_bucket": "configBucket",
+    "temp_bucket": "tempBucket",
+    "gce_cluster_config.zone": "gceClusterConfig.zoneUri",
+    "gce_cluster_config.subnetwork": "gceClusterConfig.subnetworkUri",
+    "gce_cluster_config.internal_ip_only": "gceClusterConfig.internalIpOnly",
+    "gce_cluster_config.service_account": "gceClusterConfig.serviceAccount",
+    "gce_cluster_config.service_account_scopes": "gceClusterConfig.serviceAccountScopes",
+    "gce_cluster_config.shielded_instance_config.enable_secure_boot": (
+        "gceClusterConfig.shieldedInstanceConfig.enableSecureBoot"
+    ),
+    "gce_cluster_config.shielded_instance_config.enable_vtpm": (
+        "gceClusterConfig.shieldedInstanceConfig.enableVtpm"
+    ),
+    "gce_cluster_config.shielded_instance_config.enable_integrity_monitoring": (
+        "gceClusterConfig.shieldedInstanceConfig.enableIntegrityMonitoring"
+    ),
+    **{
+        f"{group}_config.{argument}": f"{group}Config.{field}"
+        for group in ("master", "worker")
+        for argument, field in (
+            ("num_instances", "numInstances"),
+            ("machine_type", "machineTypeUri"),
+            ("disk_config.boot_disk_type", "diskConfig.bootDiskType"),
+            ("disk_config.boot_disk_size_gb", "diskConfig.bootDiskSizeGb"),
+        )
+    },
+    "software_config.image_version": "softwareConfig.imageVersion",
+    "software_config.override_properties": "softwareConfig.properties",
+    "lifecycle_config.idle_delete_ttl": "lifecycleConfig.idleDeleteTtl",
+    "endpoint_config.enable_http_port_access": "endpointConfig.enableHttpPortAccess",
+}
+REST_MAPS = {"softwareConfig.properties"}  # map fields: one value, not fields to descend into
+
+
+def rest_fields(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The leaf fields of a REST ClusterConfig by dotted path."""
+    fields: dict[str, Any] = {}
+    for key, value in config.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and path not in REST_MAPS:
+            fields.update(rest_fields(value, f"{path}."))
+        else:
+            fields[path] = value
+    return fields
+
+
+def block_arguments(body: dict[str, Any]) -> dict[str, str]:
+    """Every argument of a parsed block, by dotted path through its nested blocks, as an expression whose
+    value is a list: one value per block Terraform makes (one for a plain block, one per for_each element
+    for a dynamic block, whose iterator `name.value` is rewritten to the list's own variable)."""
+    arguments: dict[str, str] = {}
+
+    def in_dynamic(name: str, for_each: str) -> Callable[[str], str]:
+        iterator = re.compile(rf"\b{name}\.(key|value)\b")
+
+        def per_element(text: str) -> str:
+            element = iterator.sub(lambda found: found.group(1), text)
+            return f"[for key, value in {for_each} : {element}]"
+
+        return per_element
+
+    def walk(block: dict[str, Any], prefix: str, per_block: Callable[[str], str]) -> None:
+        for key, value in block.items():
+            if key == "dynamic":
+                for generated in value:
+                    for name, dynamic in generated.items():
+                        in_it = in_dynamic(name, as_expression(dynamic["for_each"]))
+                        walk(only_block(dynamic, "content"), f"{prefix}{name}.", in_it)
+            elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+                walk(only_block(block, key), f"{prefix}{key}.", per_block)
+            else:
+                arguments[f"{prefix}{key}"] = per_block(as_expression(value))
+
+    walk(body, "", lambda text: f"[{text}]")
+    return arguments
+
+
+@pytest.mark.parametrize(("overrides", "expected"), CLUSTERS)
+def test_the_cluster_resource_gets_exactly_the_cluster_config_the_container_gets(
+    overrides: dict[str, str], expected: dict[str, Any], compute: Stack, scratch: Path
+) -> None:
+    """Every argument of google_dataproc_cluster.spark's cluster_config, evaluated by Terraform with the same
+    variables, equals the REST field it corresponds to, and every REST field has its argument: the cluster
+    Terraform creates and the one the runner creates again are the same (a single-node cluster: no
+    worker_config block and no workerConfig)."""
+    variables = {**COMPUTE_VARS, **overrides}
+    arguments = block_arguments(
+        only_block(compute.resource("google_dataproc_cluster", "spark"), "cluster_config")
+    )
+    unknown = set(arguments) - set(REST_FIELD)
+    assert not unknown, f"cluster_config arguments with no REST field in REST_FIELD (add both): {unknown}"
+    # a resource reference fails here ("undeclared resource"): the arguments must come from locals.tf
+    values = evaluate_all("compute", arguments, variables, scratch)
+    for argument, per_block in values.items():
+        assert len(per_block) <= 1, f"{argument}: more than one block"
+    from_resource = {
+        REST_FIELD[argument]: per_block[0] for argument, per_block in values.items() if per_block
+    }
+    rendered = json.loads(container_cluster_config({"spark_runner": "dataproc", **overrides}, scratch))
+    assert from_resource == rest_fields(rendered) == rest_fields(expected)
+
+
+def test_dataproc_cluster_is_gated_and_made_after_what_its_config_names(
     compute: Stack, scratch: Path
 ) -> None:
     cluster = compute.resource("google_dataproc_cluster", "spark")
     assert cluster["count"] == "${local.use_cluster ? 1 : 0}"
-    config = only_block(cluster, "cluster_config")
-    gce = only_block(config, "gce_cluster_config")
-    assert gce["internal_ip_only"] is True
-    assert gce["subnetwork"] == "${google_compute_subnetwork.main.id}"
-    assert gce["service_account"] == "${google_service_account.dataproc.email}"
-    assert only_block(gce, "shielded_instance_config") == {
-        "enable_secure_boot": True, "enable_vtpm": True, "enable_integrity_monitoring": True,
-    }  # fmt: skip
-    assert only_block(config, "lifecycle_config")["idle_delete_ttl"] == "${var.idle_delete_ttl}"
+    assert evaluate_ok("compute", "local.use_cluster", COMPUTE_VARS, scratch) is True
+    assert (
+        evaluate_ok("compute", "local.use_cluster", {**COMPUTE_VARS, "spark_runner": "serverless"}, scratch)
+        is False
+    )
+    # names from locals, not references: what they name must be made first
+    assert {
+        "${google_storage_bucket.dataproc_staging}",
+        "${google_compute_subnetwork.main}",
+        "${google_service_account.dataproc}",
+        "${google_project_iam_member.dataproc_worker}",
+        "${google_compute_router_nat.nat}",
+    } <= set(cluster["depends_on"])
+    # the names in the config are those of the bucket, subnet and account the stack makes
+    assert (
+        compute.resource("google_storage_bucket", "dataproc_staging")["name"]
+        == "${local.staging_bucket_name}"
+    )
+    assert compute.resource("google_compute_subnetwork", "main")["name"] == "${local.subnet_name}"
+    assert compute.resource("google_service_account", "dataproc")["account_id"] == "${local.dataproc_sa_id}"
     assert compute.variables["idle_delete_ttl"]["default"] == "3600s"
-    assert only_block(config, "endpoint_config")["enable_http_port_access"] is False
-    assert only_block(config, "master_config")["num_instances"] == 1
-    assert only_block(config, "worker_config")["num_instances"] == "${var.worker_count}"
-    software = only_block(config, "software_config")
     assert compute.variables["dataproc_image_version"]["default"].startswith("2.2"), "Spark 3.5, as pinned"
-    assert "dataproc:dataproc.allow.zero.workers" in software["override_properties"]
-    assert "local.single_node" in software["override_properties"]
     assert evaluate_ok("compute", "local.single_node", {**COMPUTE_VARS, "worker_count": "0"}, scratch) is True
 
 

@@ -1,8 +1,9 @@
 # Two service accounts, each with only what it uses.
 #
-# luigi (the VM): objects in the lake bucket, Dataproc job or batch submission (a custom role holding the
-# exact permissions of runners/dataproc.py), reading Dataproc driver output, pulling the image, writing
-# logs. No project-wide storage role, no key.
+# luigi (the VM): objects in the lake bucket, Dataproc job or batch submission and creating the cluster
+# again after an idle delete (a custom role holding the exact permissions of runners/dataproc.py, plus
+# actAs on the dataproc account alone), reading Dataproc driver output, pulling the image, writing logs.
+# No project-wide storage role, no key.
 #
 # dataproc (cluster nodes and Serverless batches): Dataproc Worker (what Dataproc requires of a node's
 # service account) and objects in the lake and the Dataproc staging bucket.
@@ -65,14 +66,21 @@ resource "google_project_iam_member" "luigi_submitter" {
   member  = "serviceAccount:${google_service_account.luigi.email}"
 }
 
-# A Serverless batch runs as the Dataproc service account: its submitter must be allowed to act as that
-# account, and only that one (granted on the account, not the project).
+# A Serverless batch runs as the Dataproc service account, and so does a cluster the runner creates again
+# (gceClusterConfig.serviceAccount): whoever creates either must be allowed to act as that account
+# (iam.serviceAccounts.actAs), and the VM's account may act as that one only (granted on the account, not
+# the project). Nothing of Compute Engine is needed of the caller for a cluster in this project's subnet:
+# Dataproc's own service agent creates the VMs and checks the image, firewall rules and buckets.
 resource "google_service_account_iam_member" "luigi_acts_as_dataproc" {
-  count = local.use_cluster ? 0 : 1
-
   service_account_id = google_service_account.dataproc.name
   role               = "roles/iam.serviceAccountUser"
   member             = "serviceAccount:${google_service_account.luigi.email}"
+}
+
+# Granted for serverless only before the cluster runner created clusters: the same binding, kept in place.
+moved {
+  from = google_service_account_iam_member.luigi_acts_as_dataproc[0]
+  to   = google_service_account_iam_member.luigi_acts_as_dataproc
 }
 
 resource "google_project_iam_member" "dataproc_worker" {

@@ -1,5 +1,5 @@
-# Names and the VM's cloud-init, derived from the variables alone (no resource attributes), so the tests
-# can evaluate them with `terraform console` without provider downloads.
+# Names, the Dataproc cluster's configuration and the VM's cloud-init, derived from the variables alone (no
+# resource attributes), so the tests can evaluate them with `terraform console` without provider downloads.
 locals {
   zone        = var.zone != "" ? var.zone : "${var.region}-b"
   use_cluster = var.spark_runner == "dataproc"
@@ -24,6 +24,66 @@ locals {
   image_project       = local.image_parts[2]
   image_repository_id = local.image_parts[3]
 
+  # The Dataproc cluster, described once: a ClusterConfig of the Dataproc REST API (camelCase field names,
+  # https://cloud.google.com/dataproc/docs/reference/rest/v1/ClusterConfig). google_dataproc_cluster.spark
+  # (dataproc.tf) takes every value from here, and the container gets it as DATAPROC_CLUSTER_CONFIG: the
+  # runner creates the cluster again from it once Dataproc has deleted it for being idle, so the cluster
+  # Terraform creates and the one the runner creates can't differ.
+  #
+  # internalIpOnly (no external IP on any node) is a local of its own because checkov resolves a plain local
+  # but not a field of cluster_config, and its check that the cluster is private (CKV_GCP_103) reads it.
+  cluster_internal_ip_only = true
+  cluster_disk = {
+    bootDiskType   = "pd-balanced"
+    bootDiskSizeGb = var.dataproc_disk_gb
+  }
+  cluster_config = merge(
+    {
+      # Dataproc's staging bucket (job driver output) and temp bucket (Spark history, YARN logs): dataproc.tf.
+      configBucket = local.staging_bucket_name
+      tempBucket   = local.staging_bucket_name
+      gceClusterConfig = {
+        zoneUri              = local.zone
+        subnetworkUri        = local.subnetwork_resource
+        internalIpOnly       = local.cluster_internal_ip_only
+        serviceAccount       = local.dataproc_sa_email
+        serviceAccountScopes = ["https://www.googleapis.com/auth/cloud-platform"]
+        shieldedInstanceConfig = {
+          enableSecureBoot          = true
+          enableVtpm                = true
+          enableIntegrityMonitoring = true
+        }
+      }
+      masterConfig = {
+        numInstances   = 1
+        machineTypeUri = var.master_machine_type
+        diskConfig     = local.cluster_disk
+      }
+      softwareConfig = {
+        imageVersion = var.dataproc_image_version
+        # worker_count = 0: a single-node cluster, the master runs the executors.
+        properties = local.single_node ? { "dataproc:dataproc.allow.zero.workers" = "true" } : {}
+      }
+      # Deleted after idle_delete_ttl without jobs; the cluster runner creates it again when it next runs.
+      lifecycleConfig = {
+        idleDeleteTtl = var.idle_delete_ttl
+      }
+      # No Component Gateway: no web UIs on public Google endpoints.
+      endpointConfig = {
+        enableHttpPortAccess = false
+      }
+    },
+    # A single-node cluster has no workerConfig at all (Dataproc's rule for single node clusters: the
+    # property above, and no worker groups in the request).
+    { for key, group in {
+      workerConfig = {
+        numInstances   = var.worker_count
+        machineTypeUri = var.worker_machine_type
+        diskConfig     = local.cluster_disk
+      }
+    } : key => group if !local.single_node },
+  )
+
   # Where luigid keeps its state on the VM: the stateful partition survives reboots (not a new VM).
   host_state_dir = "/mnt/stateful_partition/${var.name_prefix}/luigid"
 
@@ -37,6 +97,9 @@ locals {
     DATAPROC_CLUSTER         = local.use_cluster ? var.cluster_name : ""
     DATAPROC_SERVICE_ACCOUNT = local.dataproc_sa_email
     DATAPROC_SUBNETWORK      = local.subnetwork_resource
+    # One line of compact JSON (jsonencode writes no newline), which docker's --env-file passes on as is.
+    # "{}" rather than "" without a cluster: luigi reads [dataproc] cluster_config as JSON, and "" is not.
+    DATAPROC_CLUSTER_CONFIG = local.use_cluster ? jsonencode(local.cluster_config) : "{}"
   }
 
   cloud_init = templatefile("${path.module}/cloud-init.yaml.tftpl", {
@@ -47,9 +110,12 @@ locals {
     service_name   = var.name_prefix
   })
 
-  # Dataproc permissions the VM's service account uses (runners/dataproc.py): jobs on the cluster, or
-  # Serverless batches.
+  # Dataproc permissions the VM's service account uses (runners/dataproc.py): jobs on the cluster and the
+  # cluster itself (read its state; create it again from cluster_config when Dataproc has deleted it for
+  # being idle; never update or delete it), or Serverless batches.
   submitter_permissions = local.use_cluster ? [
+    "dataproc.clusters.create",
+    "dataproc.clusters.get",
     "dataproc.clusters.use",
     "dataproc.jobs.cancel",
     "dataproc.jobs.create",

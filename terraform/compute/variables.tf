@@ -184,7 +184,7 @@ variable "dataproc_disk_gb" {
 }
 
 variable "idle_delete_ttl" {
-  description = "The Dataproc cluster deletes itself after this long without jobs (seconds, \"3600s\"); the next `make apply-compute` recreates it."
+  description = "The Dataproc cluster deletes itself after this long without jobs (seconds, \"3600s\"); the cluster runner creates it again before its next job (from DATAPROC_CLUSTER_CONFIG), as would the next `make apply-compute`."
   type        = string
   default     = "3600s"
 

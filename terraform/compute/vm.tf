@@ -60,6 +60,7 @@ resource "google_compute_instance" "luigi" {
     google_artifact_registry_repository_iam_member.luigi_pull,
     google_storage_bucket_iam_member.lake_luigi,
     google_project_iam_member.luigi_submitter,
+    google_service_account_iam_member.luigi_acts_as_dataproc,
     google_project_iam_member.luigi_logs,
     google_compute_router_nat.nat,
   ]
