@@ -18,7 +18,7 @@ TOOLS := .venv-tools
 # root on Debian/Ubuntu).
 TEST_COMMANDS := java:openjdk-17-jre-headless shellcheck:shellcheck chromium:chromium
 
-.PHONY: help setup tools test-deps java run demo test lint luigid luigid-stop clean
+.PHONY: help setup tools test-deps java run demo test reliability lint luigid luigid-stop clean query
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,17 +64,22 @@ SCHEDULER = $$(if $(PY) -c "import urllib.request; urllib.request.urlopen('http:
 
 run: setup java ## Run the pipeline for RELEASE (default latest) into the lake (default ./data)
 	$(PY) -m luigi --module tasks OpenLibraryPipeline --release $(RELEASE) --workers $(WORKERS) $(SCHEDULER)
+	@$(PY) -m tasks.report_url --release $(RELEASE)
 
 demo: setup java ## Run the same pipeline offline on the bundled sample release (lake: data/demo/lake)
 	$(PY) -m source.sample $(DEMO_DIR)/source >/dev/null
 	OPENLIBRARY_METADATA_URL= $(PY) -m luigi --module tasks OpenLibraryPipeline --release latest \
 	  --workers $(WORKERS) --openlibrary-base-url file://$(CURDIR)/$(DEMO_DIR)/source \
 	  --lake-root $(DEMO_DIR)/lake $(SCHEDULER)
-	@echo "report: $(DEMO_DIR)/lake/reports/$$(ls $(DEMO_DIR)/lake/reports | tail -1)/report.json"
+	@OPENLIBRARY_BASE_URL=file://$(CURDIR)/$(DEMO_DIR)/source LAKE_ROOT=$(DEMO_DIR)/lake \
+	  $(PY) -m tasks.report_url --release latest
 
 test: setup tools test-deps ## Install what the tests need and run the whole suite (lint included)
 	$(MAKE) --no-print-directory lint
-	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(PY) -m pytest
+	PATH="$$PATH:$(CURDIR)/$(TOOLS)/bin" $(PY) -m pytest
+
+reliability: setup tools test-deps ## Run the fault tests and regenerate RELIABILITY.md from what they observed
+	PATH="$$PATH:$(CURDIR)/$(TOOLS)/bin" $(PY) -m pytest -m reliability --reliability-report RELIABILITY.md
 
 lint: setup ## ruff check and format check
 	$(VENV)/bin/ruff check .
@@ -96,6 +101,9 @@ luigid-stop: ## Stop the scheduler started by make luigid (it saves its state on
 
 clean: ## Remove the virtualenv and caches (the lake in ./data is kept)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache *.egg-info
+
+query: setup ## Open the latest complete release (or RELEASE=YYYY-MM-DD) in DuckDB: views over the lake
+	$(PY) -m query --release $(RELEASE)
 
 # ==== Operate it on Google Cloud: image, Terraform stacks, up / down (README: "Run it on Google Cloud") ====
 # terraform/storage: the lake bucket, the image repository (and BigQuery tables when BIGQUERY=true);
@@ -187,3 +195,4 @@ down: check-project ## Delete everything up created, the lake's data included: c
 	$(MAKE) --no-print-directory destroy-compute IMAGE_TAG=$(IMAGE_TAG)
 	$(MAKE) --no-print-directory destroy-storage
 # ==== end of the Google Cloud section ====
+

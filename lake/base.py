@@ -24,6 +24,15 @@ class Lake(abc.ABC):
         return "/".join([self.root.rstrip("/"), *(p.strip("/") for p in parts if p)])
 
     @abc.abstractmethod
+    def browser_url(self, *parts: str) -> str:
+        """The address at which a person opens a file of the lake in a web browser (a report page)."""
+
+    def fsspec(self) -> Any | None:
+        """An fsspec filesystem that reads this lake's URLs, for readers that need one (DuckDB for gs://);
+        None when plain paths do."""
+        return None
+
+    @abc.abstractmethod
     def target(self, *parts: str) -> luigi.target.FileSystemTarget:
         """A Luigi target for one file (binary contents)."""
 

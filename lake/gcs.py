@@ -8,7 +8,9 @@ staged on local disk, and each open writer holds at most one chunk in memory.
 
 import io
 import logging
+import mimetypes
 import os
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO
@@ -27,6 +29,7 @@ logger = logging.getLogger(__name__)
 CHUNK_MULTIPLE = 256 * 1024  # resumable uploads send chunks of a multiple of 256 KiB
 DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024  # resumable-upload chunk: memory per open writer
 DEFAULT_RETRY_S = 300.0  # how long a write keeps retrying 429/5xx answers and dropped connections
+BROWSER_ORIGIN = "https://storage.cloud.google.com"  # serves objects to a signed-in browser
 
 
 def storage_client() -> storage.Client:
@@ -44,6 +47,15 @@ def split_url(url: str) -> tuple[str, str]:
     if not bucket:
         raise ValueError(f"no bucket in {url!r}")
     return bucket, name
+
+
+def content_type(url: str) -> str:
+    """The Content-Type an object is stored with, from its name (a browser then shows report.html as a page).
+
+    Compressed files (part-00000.txt.gz) and unknown names stay application/octet-stream.
+    """
+    kind, encoding = mimetypes.guess_type(url)
+    return kind if kind and not encoding else "application/octet-stream"
 
 
 class GcsWriter(io.BufferedIOBase):
@@ -231,7 +243,13 @@ class GcsFileSystem(luigi.target.FileSystem):
         create_only adds if_generation_match=0: on real GCS the upload fails with HTTP 412 if the object
         exists (fake-gcs-server ignores this precondition on resumable uploads)."""
         preconditions = {"if_generation_match": 0} if create_only else {}
-        return GcsWriter(self._blob(path), self.chunk_bytes, retry=self.retry, **preconditions)
+        return GcsWriter(
+            self._blob(path),
+            self.chunk_bytes,
+            content_type=content_type(path),
+            retry=self.retry,
+            **preconditions,
+        )
 
 
 class GcsTarget(luigi.target.FileSystemTarget):
@@ -269,6 +287,17 @@ class GcsLake(Lake):
         split_url(root)
         self.root = root.rstrip("/")
         self.fs = GcsFileSystem(client or storage_client(), chunk_bytes or DEFAULT_CHUNK_BYTES, retry_s)
+
+    def browser_url(self, *parts: str) -> str:
+        """https://storage.cloud.google.com/BUCKET/NAME: opens the object for a signed-in user."""
+        bucket, name = split_url(self.url(*parts))
+        return f"{BROWSER_ORIGIN}/{bucket}/{urllib.parse.quote(name)}"
+
+    def fsspec(self) -> Any:
+        """gcsfs, with the same credentials as the lake (see lake/gcs_fsspec.py)."""
+        from lake.gcs_fsspec import gcs_fsspec  # lazily: only readers such as DuckDB need gcsfs
+
+        return gcs_fsspec()
 
     def target(self, *parts: str) -> GcsTarget:
         return GcsTarget(self.url(*parts), self.fs)

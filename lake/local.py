@@ -4,6 +4,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import BinaryIO
 
 import luigi
@@ -36,6 +37,10 @@ class LocalLake(Lake):
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(os.path.expanduser(root))
         self.fs = _RecursiveLocalFileSystem()
+
+    def browser_url(self, *parts: str) -> str:
+        """file:///absolute/path, percent-encoded."""
+        return Path(self.url(*parts)).as_uri()
 
     def target(self, *parts: str) -> luigi.LocalTarget:
         return luigi.LocalTarget(self.url(*parts), format=luigi.format.Nop)

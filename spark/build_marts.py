@@ -1,9 +1,11 @@
 """Spark job: the curated tables of a release -> the marts, every key resolved through redirects.
 
-spark-submit spark/build_marts.py --curated URL --marts URL --metrics URL --dumps authors,works,...
+spark-submit spark/build_marts.py --curated URL --marts URL --summary URL --metrics URL --dumps authors,...
+    [--previous-release DATE --previous-curated URL]
 
 No fan-out: fct_ratings and fct_shelves have exactly one row per ratings / reading_log row (checked before
-the metrics document is written last).
+the metrics document is written last). Before it, the summary the run report charts (spark/summary.py),
+with the change against the previous release when one is given.
 """
 
 from collections.abc import Sequence
@@ -15,6 +17,8 @@ from pyspark.sql import functions as F
 from spark import tables
 from spark.jobio import Stopwatch, job_parser, run_job, write_json
 from spark.parse import publish_year
+from spark.progress import ProgressPrinter
+from spark.summary import release_summary
 
 REDIRECT_HOPS = 8
 SHELF_COLUMNS = {
@@ -178,17 +182,29 @@ def run(spark: SparkSession, args: Any) -> dict[str, Any]:
     dumps = [dump for dump in args.dumps.split(",") if dump]
     curated = read_curated(spark, args.curated, dumps)
     marts_url = args.marts.rstrip("/")
-    for name, frame in build_marts(curated).items():
-        frame.write.mode("overwrite").parquet(f"{marts_url}/{name}")
-    counts = {name: spark.read.parquet(f"{marts_url}/{name}").count() for name in tables.MARTS}
-    fan_out = {
-        "ratings": curated["ratings"].count(),
-        "fct_ratings": counts["fct_ratings"],
-        "reading_log": curated["reading_log"].count(),
-        "fct_shelves": counts["fct_shelves"],
-    }
-    if fan_out["ratings"] != fan_out["fct_ratings"] or fan_out["reading_log"] != fan_out["fct_shelves"]:
-        raise RuntimeError(f"fan-out in the fact marts: {fan_out}")
+    steps = [f"write {name}" for name in tables.MARTS] + ["count and check", "summarise"]
+    with ProgressPrinter(spark, steps) as progress:
+        for name, frame in build_marts(curated).items():
+            progress.step(f"write {name}")
+            frame.write.mode("overwrite").parquet(f"{marts_url}/{name}")
+        progress.step("count and check")
+        written = {name: spark.read.parquet(f"{marts_url}/{name}") for name in tables.MARTS}
+        counts = {name: frame.count() for name, frame in written.items()}
+        fan_out = {
+            "ratings": curated["ratings"].count(),
+            "fct_ratings": counts["fct_ratings"],
+            "reading_log": curated["reading_log"].count(),
+            "fct_shelves": counts["fct_shelves"],
+        }
+        if fan_out["ratings"] != fan_out["fct_ratings"] or fan_out["reading_log"] != fan_out["fct_shelves"]:
+            raise RuntimeError(f"fan-out in the fact marts: {fan_out}")
+        progress.step("summarise")
+        previous = (
+            (args.previous_release, read_curated(spark, args.previous_curated, dumps))
+            if args.previous_curated
+            else None
+        )
+        write_json(spark, args.summary, release_summary(written, curated, dumps, previous))
     metrics = {"marts": counts, "fan_out_check": fan_out, "dumps": dumps, "duration_s": clock.seconds()}
     write_json(spark, args.metrics, metrics)
     return metrics
@@ -198,9 +214,15 @@ def parse_args(argv: Sequence[str] | None) -> Any:
     parser = job_parser(__doc__ or "")
     parser.add_argument("--curated", required=True, help="URL of curated/{release}")
     parser.add_argument("--marts", required=True, help="URL of marts/{release}")
+    parser.add_argument("--summary", required=True, help="URL of the summary JSON the run report charts")
     parser.add_argument("--metrics", required=True, help="URL of the metrics JSON to write last")
     parser.add_argument("--dumps", required=True, help="comma-separated dumps whose tables exist")
-    return parser.parse_args(argv)
+    parser.add_argument("--previous-release", help="date of the earlier release to compare with")
+    parser.add_argument("--previous-curated", help="URL of curated/{previous release}")
+    args = parser.parse_args(argv)
+    if bool(args.previous_release) != bool(args.previous_curated):
+        parser.error("--previous-release and --previous-curated go together")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> None:

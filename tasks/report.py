@@ -1,4 +1,5 @@
-"""RunReport: one JSON document per release saying what came in, what went out and what was quarantined."""
+"""RunReport: one JSON document per release saying what came in, what went out and what was quarantined,
+and the same as a self-contained HTML page with charts."""
 
 import datetime as dt
 from typing import Any
@@ -7,6 +8,7 @@ import luigi
 from luigi.util import requires
 
 from lake import Lake
+from report import render_page
 from tasks import config
 from tasks.completion import complete_with_inputs
 from tasks.context import current_lake
@@ -32,6 +34,8 @@ def dump_report(manifest: dict[str, Any], metrics: dict[str, Any]) -> dict[str, 
 
 
 def release_report(lake: Lake, release: str, dumps: list[str]) -> dict[str, Any]:
+    """The report document: per dump (see dump_report), rows per mart, durations, and the marts job's
+    summary (editions per year, top subjects, ratings, shelves, change against the previous release)."""
     marts = lake.read_json("marts", release, "_metrics.json")
     return {
         "release": release,
@@ -46,21 +50,28 @@ def release_report(lake: Lake, release: str, dumps: list[str]) -> dict[str, Any]
         },
         "marts": marts["marts"],
         "durations_s": {"marts": marts["duration_s"]},
+        "summary": lake.read_json("marts", release, "_summary.json"),
     }
 
 
 @requires(BuildMarts)
 class RunReport(luigi.Task):
-    """Writes reports/{release}/report.json from the ingest manifests and the transform and mart metrics."""
+    """Writes reports/{release}/report.html (the charts page), then, last, reports/{release}/report.json
+    from the ingest manifests, the transform metrics and the marts' metrics and summary. Its tracking URL in
+    the visualiser is the page, as a browser opens it (file:// or https://storage.cloud.google.com/...).
+    """
 
     def output(self) -> luigi.Target:
         return current_lake().target("reports", self.release, "report.json")
 
     def complete(self) -> bool:
-        return complete_with_inputs(self)
+        return complete_with_inputs(self) and current_lake().exists("reports", self.release, "report.html")
 
     def run(self) -> None:
         lake = current_lake()
+        lake.remove("reports", self.release, "report.json")  # the page is about to change
         report = release_report(lake, self.release, list(config.openlibrary().dumps))
+        with lake.open_write("reports", self.release, "report.html") as page:
+            page.write(render_page(report).encode("utf-8"))
         lake.write_json(report, "reports", self.release, "report.json")
-        self.set_tracking_url(lake.url("reports", self.release, "report.json"))
+        self.set_tracking_url(lake.browser_url("reports", self.release, "report.html"))

@@ -14,6 +14,7 @@ from pyspark.sql import SparkSession
 from lake.gcs import storage_client
 from tasks import OpenLibraryPipeline
 from tests.dumpserver import DumpServer
+from tests.earlier_release import EARLIER_RELEASE, earlier_sample_release
 from tests.gcs_emulator import gcs_emulator
 from tests.pipeline_helpers import DUMPS, RELEASE, luigi_config, pipeline_settings, sample_release
 
@@ -52,27 +53,32 @@ def gcs() -> Iterator[storage.Client]:
 
 @dataclass(frozen=True)
 class SampleLake:
-    """A lake holding the whole pipeline's output for the bundled sample release (read-only for tests)."""
+    """A lake holding the whole pipeline's output for the bundled sample release (read-only for tests), and
+    before it for `previous_release`, made from part of the sample (tests/earlier_release.py)."""
 
     root: Path
     release: str
     source: Path
+    previous_release: str = EARLIER_RELEASE
 
 
 @pytest.fixture(scope="session")
 def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> SampleLake:
-    """The pipeline run once, over HTTP from 127.0.0.1, on the unmodified sample release.
+    """The pipeline run once, over HTTP from 127.0.0.1, on the unmodified sample release (as `latest`), after
+    a run on an earlier release made from part of it, so the report has a previous release to compare with.
 
     Tests that only read outputs (report, query) share it; tests that change a lake make their own.
     """
     root = tmp_path_factory.mktemp("sample-lake")
+    earlier = earlier_sample_release(root / "earlier-source")
     source = sample_release(root / "source")
-    with (
-        DumpServer(source, release=RELEASE, dumps=DUMPS) as server,
-        luigi_config(pipeline_settings(server.url, root / "lake")),
-    ):
-        result = luigi.build(
-            [OpenLibraryPipeline(release="latest")], local_scheduler=True, detailed_summary=True, workers=1
-        )
-    assert result.status == LuigiStatusCode.SUCCESS, result.summary_text
+    runs = ((earlier, EARLIER_RELEASE, EARLIER_RELEASE), (source, RELEASE, "latest"))
+    for folder, release, requested in runs:
+        with (
+            DumpServer(folder, release=release, dumps=DUMPS) as server,
+            luigi_config(pipeline_settings(server.url, root / "lake")),
+        ):
+            pipeline = OpenLibraryPipeline(release=requested)
+            result = luigi.build([pipeline], local_scheduler=True, detailed_summary=True, workers=1)
+        assert result.status == LuigiStatusCode.SUCCESS, result.summary_text
     return SampleLake(root=root / "lake", release=RELEASE, source=source)

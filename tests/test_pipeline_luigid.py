@@ -87,6 +87,8 @@ def test_cli_run_against_luigid_ends_with_every_task_done(tmp_path: Path, luigid
     assert all(task["progress_percentage"] == 100 for task in transforms)
     works = next(task for task in transforms if task["params"]["dump"] == "works")
     assert works["status_message"].startswith(f"{len(source_lines(source, 'works')):,} lines: ")
+    (marts,) = [task for task in done.values() if task["name"] == "BuildMarts"]
+    assert marts["progress_percentage"] == 100 and marts["status_message"].startswith("rows: dim_author ")
     for status in ("FAILED", "PENDING", "RUNNING", "DISABLED"):
         assert scheduler_api(luigid, "task_list", status=status) == {}, status
 

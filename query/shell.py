@@ -1,0 +1,66 @@
+"""Run SQL on a connection and print what it returns: scripts (-c, stdin) and the interactive prompt.
+
+The prompt is the standard library's interactive console (readline editing and history, continuation
+lines, Ctrl-C and Ctrl-D handling) reading SQL instead of Python; DuckDB splits the statements and draws
+the result tables.
+"""
+
+import code
+import contextlib
+import sys
+from typing import TextIO
+
+import duckdb
+
+PROMPT = "sql> "
+CONTINUATION = " ..> "
+
+
+def statement_complete(source: str) -> bool:
+    """True when `source` can run: its last token (comments aside) is the ';' ending a statement, or it
+    holds comments only."""
+    tokens = [(at, kind) for at, kind in duckdb.tokenize(source) if kind != duckdb.token_type.comment]
+    if not tokens:
+        return True
+    at, kind = tokens[-1]
+    return kind == duckdb.token_type.operator and source[at] == ";"
+
+
+def run_script(con: duckdb.DuckDBPyConnection, sql: str, out: TextIO) -> None:
+    """Run every statement of `sql` in order, writing each query's result table to `out`.
+
+    Stops at the first failing statement, raising DuckDB's error.
+    """
+    for statement in con.extract_statements(sql):
+        result = con.sql(statement)
+        if statement.expected_result_type == [duckdb.ExpectedResultType.QUERY_RESULT]:
+            out.write(f"{result}\n")
+
+
+class SqlConsole(code.InteractiveConsole):
+    """The standard interactive console, running SQL: a statement runs once a line ends it with ';'."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, out: TextIO | None = None) -> None:
+        super().__init__()
+        self.con = con
+        self.out = out
+
+    def runsource(self, source: str, filename: str = "<input>", symbol: str = "single") -> bool:
+        """Ask for more lines until the statement is complete, then run it; errors are shown, not raised."""
+        if not source.strip():
+            return False
+        if not statement_complete(source):
+            return True
+        try:
+            run_script(self.con, source, self.out or sys.stdout)
+        except duckdb.Error as error:
+            self.write(f"{error}\n")
+        return False
+
+
+def interact(con: duckdb.DuckDBPyConnection, banner: str) -> None:
+    """An interactive SQL session on `con` until Ctrl-D (end of input)."""
+    with contextlib.suppress(ImportError):  # line editing and history for input(), where the platform has it
+        import readline  # noqa: F401
+    sys.ps1, sys.ps2 = PROMPT, CONTINUATION
+    SqlConsole(con).interact(banner=banner, exitmsg="")

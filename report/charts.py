@@ -1,0 +1,227 @@
+"""The charts of the run report: plotly figures built from a report document (reports/{release}/report.json).
+
+Names (dumps, tables, marts, reasons) are drawn in alphabetical order, so the page does not depend on the
+order of a document's keys (report.json is written with sorted keys). Plotly reads a subset of HTML in
+every label it draws, so each text that comes from data passes through label() first: plotly then shows
+`<b>` or `<script>` as those characters, never as markup.
+"""
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+
+NEW_COLOUR = "#2a9d8f"
+REMOVED_COLOUR = "#e76f51"
+ROWS_COLOUR = "#264653"
+QUARANTINE_COLOUR = "#e9c46a"
+MART_COLOUR = "#8ab17d"
+FIRST_PRINTED_YEAR = 1450  # earlier publish years are typos or manuscripts: counted, not drawn
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the page: `figure` is None when there is nothing to draw; `note`, shown under it, says
+    why, or what the chart leaves out."""
+
+    chart_id: str
+    title: str
+    figure: go.Figure | None
+    note: str = ""
+
+
+def label(text: Any) -> str:
+    """A data value as a plotly label: HTML-escaped, so that plotly draws it literally."""
+    return html.escape(str(text), quote=False)
+
+
+def _layout(figure: go.Figure, height: int = 360, **axes: Any) -> go.Figure:
+    figure.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h", "y": -0.15},
+        **axes,
+    )
+    figure.update_xaxes(automargin=True)
+    figure.update_yaxes(automargin=True, rangemode="tozero")
+    return figure
+
+
+def _bar(names: list[Any], values: list[int], name: str, colour: str) -> go.Bar:
+    return go.Bar(
+        x=[label(n) for n in names],
+        y=values,
+        name=name,
+        marker_color=colour,
+        text=values,
+        textposition="auto",
+        textangle=0,
+    )
+
+
+def lines_per_dump(report: dict[str, Any]) -> Chart:
+    """Per dump: lines turned into rows and lines quarantined (together, every line ingested)."""
+    entries = report["dumps"]
+    dumps = sorted(entries)
+    figure = go.Figure(
+        [
+            _bar(dumps, [entries[d]["written"] for d in dumps], "rows written", ROWS_COLOUR),
+            _bar(dumps, [entries[d]["quarantined_total"] for d in dumps], "quarantined", QUARANTINE_COLOUR),
+        ]
+    )
+    return Chart("chart-lines-per-dump", "Lines per dump", _layout(figure, barmode="stack"))
+
+
+def rows_per_table(report: dict[str, Any]) -> Chart:
+    """Rows of every curated table and every mart."""
+    curated = {table: rows for entry in report["dumps"].values() for table, rows in entry["rows"].items()}
+    tables, marts = sorted(curated), sorted(report["marts"])
+    figure = go.Figure(
+        [
+            _bar(tables, [curated[table] for table in tables], "curated table", ROWS_COLOUR),
+            _bar(marts, [report["marts"][mart] for mart in marts], "mart", MART_COLOUR),
+        ]
+    )
+    return Chart("chart-rows-per-table", "Rows per table", _layout(figure))
+
+
+def quarantine_by_reason(report: dict[str, Any]) -> Chart:
+    """Quarantined lines per dump, one stacked colour per reason."""
+    dumps = sorted(report["dumps"])
+    reasons = sorted({reason for d in dumps for reason, n in report["dumps"][d]["quarantined"].items() if n})
+    if not reasons:
+        figure = go.Figure(_bar(dumps, [0 for _ in dumps], "quarantined", QUARANTINE_COLOUR))
+        return Chart(
+            "chart-quarantine", "Quarantined lines by reason", _layout(figure), "No line was quarantined."
+        )
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=[label(d) for d in dumps],
+                y=[report["dumps"][d]["quarantined"].get(reason, 0) for d in dumps],
+                name=label(reason),
+                text=[report["dumps"][d]["quarantined"].get(reason, 0) for d in dumps],
+                textposition="auto",
+            )
+            for reason in reasons
+        ]
+    )
+    return Chart("chart-quarantine", "Quarantined lines by reason", _layout(figure, barmode="stack"))
+
+
+def plausible_years(release: str) -> range:
+    """Publish years drawn on the chart: from the first printed books to the year after the release's."""
+    return range(FIRST_PRINTED_YEAR, int(release[:4]) + 2)
+
+
+def editions_by_year(summary: dict[str, Any], release: str) -> Chart:
+    """Editions per publish year; those with no readable year, or an implausible one (a typo such as 9999
+    would flatten the chart), are counted in the note."""
+    rows = summary["editions_by_publish_year"]
+    years = plausible_years(release)
+    drawn = [row for row in rows if row["publish_year"] in years]
+    undated = sum(row["editions"] for row in rows if row["publish_year"] is None)
+    elsewhere = sum(row["editions"] for row in rows if row["publish_year"] not in years) - undated
+    notes = [f"Editions with no readable publish year: {undated:,}."] if undated else []
+    if elsewhere:
+        notes.append(f"Editions with a year outside {years.start}-{years.stop - 1}: {elsewhere:,}.")
+    note = " ".join(notes)
+    if not drawn:
+        return Chart("chart-editions-by-year", "Editions by publish year", None, note or "No editions.")
+    figure = go.Figure(
+        go.Bar(
+            x=[row["publish_year"] for row in drawn],
+            y=[row["editions"] for row in drawn],
+            name="editions",
+            marker_color=ROWS_COLOUR,
+        )
+    )
+    return Chart("chart-editions-by-year", "Editions by publish year", _layout(figure), note)
+
+
+def top_subjects(summary: dict[str, Any]) -> Chart:
+    """The subjects with the most works, most at the top."""
+    rows = summary["top_subjects"]
+    if not rows:
+        return Chart("chart-top-subjects", "Top subjects", None, "No work has a subject.")
+    figure = go.Figure(
+        go.Bar(
+            x=[row["work_count"] for row in rows],
+            y=[label(row["subject"]) for row in rows],
+            orientation="h",
+            name="works",
+            marker_color=ROWS_COLOUR,
+            text=[row["work_count"] for row in rows],
+            textposition="auto",
+        )
+    )
+    height = 120 + 24 * len(rows)
+    return Chart(
+        "chart-top-subjects",
+        f"Top {len(rows)} subjects (works)",
+        _layout(figure, height=height, yaxis={"autorange": "reversed", "type": "category"}),
+    )
+
+
+def ratings(summary: dict[str, Any]) -> Chart:
+    """How many ratings gave each star value."""
+    rows = summary["ratings"]
+    if not rows:
+        return Chart("chart-ratings", "Ratings", None, "No ratings.")
+    figure = go.Figure(
+        _bar([row["rating"] for row in rows], [row["ratings"] for row in rows], "ratings", ROWS_COLOUR)
+    )
+    return Chart("chart-ratings", "Ratings distribution", _layout(figure, xaxis={"type": "category"}))
+
+
+def shelves(summary: dict[str, Any]) -> Chart:
+    """Reading-log entries per shelf."""
+    rows = summary["shelves"]
+    if not rows:
+        return Chart("chart-shelves", "Reading-log shelves", None, "No reading-log entries.")
+    figure = go.Figure(
+        _bar([row["shelf"] for row in rows], [row["entries"] for row in rows], "entries", ROWS_COLOUR)
+    )
+    return Chart("chart-shelves", "Reading-log shelves", _layout(figure))
+
+
+def changes(summary: dict[str, Any]) -> Chart:
+    """New and removed records of each dump's primary table against the previous release in the lake."""
+    previous = summary["changes"]["previous_release"]
+    if previous is None:
+        return Chart(
+            "chart-changes", "Change against the previous release", None, "No earlier release in the lake."
+        )
+    per_dump = summary["changes"]["dumps"]
+    dumps = sorted(per_dump)
+    names = [f"{dump} ({per_dump[dump]['table']})" for dump in dumps]
+    figure = go.Figure(
+        [
+            _bar(names, [per_dump[dump]["new"] for dump in dumps], "new", NEW_COLOUR),
+            _bar(names, [per_dump[dump]["removed"] for dump in dumps], "removed", REMOVED_COLOUR),
+        ]
+    )
+    return Chart(
+        "chart-changes",
+        f"Change against {previous}",
+        _layout(figure, barmode="group"),
+        "Records of each dump's main table whose key is new or gone since that release "
+        "(ratings and reading-log rows have no key: compared whole).",
+    )
+
+
+def report_charts(report: dict[str, Any]) -> list[Chart]:
+    """Every chart of the page, in page order."""
+    summary = report["summary"]
+    return [
+        lines_per_dump(report),
+        rows_per_table(report),
+        quarantine_by_reason(report),
+        changes(summary),
+        editions_by_year(summary, report["release"]),
+        top_subjects(summary),
+        ratings(summary),
+        shelves(summary),
+    ]

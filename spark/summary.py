@@ -1,0 +1,105 @@
+"""The release summary the run report charts: small aggregates of the marts and curated tables, and what
+changed against an earlier release. Every function takes DataFrames; release_summary() collects the
+results into one small JSON-ready document (marts/{release}/_summary.json).
+"""
+
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from spark import tables
+
+TOP_SUBJECTS = 20
+
+# What identifies a record of each dump's primary table when two releases are compared. Ratings and
+# reading-log lines carry no identifier (no user), so their rows are compared whole, as multisets.
+RECORD_KEYS: dict[str, tuple[str, ...]] = {
+    "authors": ("author_key",),
+    "works": ("work_key",),
+    "editions": ("edition_key",),
+    "ratings": ("work_key", "edition_key", "rating", "rated_on"),
+    "reading_log": ("work_key", "edition_key", "shelf", "logged_on"),
+    "redirects": ("from_key",),
+}
+
+
+def editions_by_publish_year(editions: DataFrame) -> DataFrame:
+    """publish_year (null: no year could be read), editions: one row per year, in year order."""
+    return (
+        editions.groupBy("publish_year")
+        .agg(F.count(F.lit(1)).alias("editions"))
+        .orderBy(F.col("publish_year").asc_nulls_last())
+    )
+
+
+def top_subjects(dim_subject: DataFrame, limit: int = TOP_SUBJECTS) -> DataFrame:
+    """The `limit` subjects with the most works (ties: alphabetical), most first."""
+    return (
+        dim_subject.select("subject", "work_count")
+        .orderBy(F.col("work_count").desc(), F.col("subject").asc())
+        .limit(limit)
+    )
+
+
+def ratings_distribution(fct_ratings: DataFrame) -> DataFrame:
+    """rating, ratings: how many ratings gave each value, in rating order."""
+    return fct_ratings.groupBy("rating").agg(F.count(F.lit(1)).alias("ratings")).orderBy("rating")
+
+
+def shelf_counts(fct_shelves: DataFrame) -> DataFrame:
+    """shelf, entries: reading-log entries per shelf, most first."""
+    return (
+        fct_shelves.groupBy("shelf")
+        .agg(F.count(F.lit(1)).alias("entries"))
+        .orderBy(F.col("entries").desc(), F.col("shelf").asc())
+    )
+
+
+def record_changes(current: DataFrame, previous: DataFrame, keys: tuple[str, ...]) -> dict[str, int]:
+    """new: records of `current` whose key is not in `previous`; removed: the other way round.
+
+    Keys are compared as multisets (exceptAll): two identical keyless rows against one count one new.
+    """
+    now = current.select(*keys)
+    before = previous.select(*keys)
+    return {"new": now.exceptAll(before).count(), "removed": before.exceptAll(now).count()}
+
+
+def release_changes(
+    current: dict[str, DataFrame], previous: dict[str, DataFrame], dumps: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Per dump, the new and removed records of its primary table (the first table it feeds)."""
+    changes = {}
+    for dump in dumps:
+        table = tables.DUMP_TABLES[dump][0]
+        keys = RECORD_KEYS[table]
+        changes[dump] = {"table": table, "keys": list(keys)} | record_changes(
+            current[table], previous[table], keys
+        )
+    return changes
+
+
+def _rows(frame: DataFrame) -> list[dict[str, Any]]:
+    return [row.asDict() for row in frame.collect()]
+
+
+def release_summary(
+    marts: dict[str, DataFrame],
+    curated: dict[str, DataFrame],
+    dumps: list[str],
+    previous: tuple[str, dict[str, DataFrame]] | None,
+) -> dict[str, Any]:
+    """The summary document: editions per year, top subjects, ratings, shelves, and the change against
+    `previous` ((release, its curated tables)), which is None when the lake holds no earlier release.
+    """
+    return {
+        "editions_by_publish_year": _rows(editions_by_publish_year(curated["editions"])),
+        "top_subjects": _rows(top_subjects(marts["dim_subject"])),
+        "ratings": _rows(ratings_distribution(marts["fct_ratings"])),
+        "shelves": _rows(shelf_counts(marts["fct_shelves"])),
+        "changes": {
+            "previous_release": previous[0] if previous else None,
+            "dumps": release_changes(curated, previous[1], dumps) if previous else {},
+        },
+    }

@@ -1,0 +1,176 @@
+"""`python -m query` and `make query` as people run them, on the finished sample lake: SQL from -c, from a
+pipe, and typed at the interactive prompt in a real pseudo-terminal. Expected values come from pyarrow."""
+
+import fcntl
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SampleLake
+from tests.pipeline_helpers import read_table
+
+PROJECT = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 120
+
+
+def run_query(
+    args: list[str], env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "query", *args],
+        input=stdin, capture_output=True, text=True, cwd=PROJECT, env={**os.environ, **(env or {})},
+        timeout=TIMEOUT_S,
+    )  # fmt: skip
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """The data rows of the result tables DuckDB drew in `output` (cells stripped)."""
+    rows, in_body = [], False
+    for line in output.splitlines():
+        if line.startswith("├"):
+            in_body = True
+        elif line.startswith(("└", "┌")):
+            in_body = False
+        elif in_body and line.startswith("│"):
+            rows.append([cell.strip() for cell in line.strip("│").split("│")])
+    return rows
+
+
+def works_count(sample_lake: SampleLake) -> int:
+    return len(read_table(sample_lake.root / "curated" / sample_lake.release / "works"))
+
+
+def test_command_runs_on_the_latest_release_of_the_configured_lake(sample_lake: SampleLake) -> None:
+    result = run_query(
+        ["-c", "SELECT count(*) AS works FROM works;"], env={"LAKE_ROOT": str(sample_lake.root)}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert f"release {sample_lake.release} of {sample_lake.root}: 15 views" in result.stderr
+    assert "missing" not in result.stderr
+    assert table_rows(result.stdout) == [[str(works_count(sample_lake))]]
+
+
+def test_sql_on_stdin_runs_every_statement_on_the_named_release(sample_lake: SampleLake) -> None:
+    editions = read_table(sample_lake.root / "curated" / sample_lake.release / "editions")
+    since = 2006
+    script = (
+        f"SET VARIABLE since = {since};\n"
+        "SELECT count(*) FROM editions WHERE publish_year >= getvariable('since');\n"
+        "SELECT count(*) FROM dim_work;\n"
+    )
+
+    result = run_query(["--lake-root", str(sample_lake.root), "--release", sample_lake.release], stdin=script)
+
+    assert result.returncode == 0, result.stderr
+    recent = sum(1 for row in editions if row["publish_year"] is not None and row["publish_year"] >= since)
+    dim_work = len(read_table(sample_lake.root / "marts" / sample_lake.release / "dim_work"))
+    assert 0 < recent < len(editions)
+    assert table_rows(result.stdout) == [[str(recent)], [str(dim_work)]]
+
+
+def test_make_query_runs_the_entry_point_for_lake_root_and_release(sample_lake: SampleLake) -> None:
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "query", f"PY={sys.executable}",
+         f"LAKE_ROOT={sample_lake.root}", f"RELEASE={sample_lake.release}"],
+        input="SELECT count(*) FROM works;", capture_output=True, text=True, cwd=PROJECT, timeout=TIMEOUT_S,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert f"release {sample_lake.release} of {sample_lake.root}" in result.stderr
+    assert table_rows(result.stdout) == [[str(works_count(sample_lake))]]
+
+
+def test_a_failing_statement_stops_the_script_with_duckdb_s_error_and_exit_1(sample_lake: SampleLake) -> None:
+    result = run_query(
+        [
+            "--lake-root",
+            str(sample_lake.root),
+            "-c",
+            "SELECT 1 AS one; SELECT * FROM no_such_table; SELECT 2;",
+        ]
+    )
+
+    assert result.returncode == 1
+    assert table_rows(result.stdout) == [["1"]]
+    assert "Catalog Error" in result.stderr and "no_such_table" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("release", "message"),
+    [("2001-01-01", "release 2001-01-01 has no complete table"), ("yesterday", "must be a date YYYY-MM-DD")],
+)
+def test_a_release_that_cannot_be_opened_exits_2_saying_why(
+    sample_lake: SampleLake, release: str, message: str
+) -> None:
+    result = run_query(["--lake-root", str(sample_lake.root), "--release", release, "-c", "SELECT 1;"])
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert message in result.stderr
+
+
+class Terminal:
+    """A process on a real pseudo-terminal (80x24 is too narrow: 40 rows of 160 columns)."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+        self.process = subprocess.Popen(
+            args, stdin=slave, stdout=slave, stderr=slave, cwd=PROJECT, env=env, close_fds=True
+        )
+        os.close(slave)
+        self.screen = ""
+
+    def expect(self, text: str) -> str:
+        """Read until `text` has appeared after what earlier calls consumed; return what came before it."""
+        deadline = time.monotonic() + TIMEOUT_S
+        while text not in self.screen:
+            assert time.monotonic() < deadline, f"{text!r} did not appear in {self.screen!r}"
+            if select.select([self.master], [], [], 1)[0]:
+                try:
+                    chunk = os.read(self.master, 4096)
+                except OSError:  # the process closed the terminal
+                    chunk = b""
+                assert chunk, f"the process ended before {text!r} appeared in {self.screen!r}"
+                self.screen += chunk.decode("utf-8", errors="replace")
+        before, _, self.screen = self.screen.partition(text)
+        return before
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def close(self) -> int:
+        try:
+            return self.process.wait(timeout=TIMEOUT_S)
+        finally:
+            os.close(self.master)
+
+
+def test_the_interactive_prompt_runs_statements_typed_over_several_lines(sample_lake: SampleLake) -> None:
+    env = {**os.environ, "TERM": "dumb", "LAKE_ROOT": str(sample_lake.root)}
+    terminal = Terminal([sys.executable, "-m", "query"], env)
+    try:
+        assert "End each statement with ';'" in terminal.expect("sql> ")
+        terminal.type(b"SELECT count(*) AS works\r")
+        terminal.expect(" ..> ")
+        terminal.type(b"FROM works;\r")
+        answer = terminal.expect("sql> ")
+        terminal.type(b"SELECT * FROM no_such_table;\r")
+        error = terminal.expect("sql> ")
+        terminal.type(b"\x04")  # Ctrl-D on an empty line: the session ends
+        status = terminal.close()
+    finally:
+        if terminal.process.poll() is None:
+            terminal.process.kill()
+    assert [str(works_count(sample_lake))] in table_rows(answer)
+    assert "Catalog Error" in error
+    assert status == 0

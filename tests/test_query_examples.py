@@ -1,0 +1,185 @@
+"""The views over the finished sample lake, and the README's example queries (docs/queries/*.sql) run on them.
+
+Every answer is checked against the Parquet files read independently with pyarrow.
+"""
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from lake import open_lake
+from query import QUARANTINE_VIEW, ReleaseViews, open_release
+from spark.tables import CURATED, DUMP_TABLES, MARTS, QUARANTINE
+from tests.conftest import SampleLake
+from tests.pipeline_helpers import read_table
+
+PROJECT = Path(__file__).resolve().parent.parent
+QUERIES = PROJECT / "docs" / "queries"
+EXAMPLES = ("isbn_lookup", "author_works", "top_subjects_by_year")
+
+
+@pytest.fixture(scope="module")
+def sample_views(sample_lake: SampleLake) -> Iterator[tuple[duckdb.DuckDBPyConnection, ReleaseViews]]:
+    con, views = open_release(open_lake(str(sample_lake.root)))
+    yield con, views
+    con.close()
+
+
+class Parquet:
+    """Rows of the sample lake's outputs, read with pyarrow."""
+
+    def __init__(self, sample_lake: SampleLake) -> None:
+        self.root = sample_lake.root
+        self.release = sample_lake.release
+
+    def curated(self, table: str) -> list[dict[str, Any]]:
+        return read_table(self.root / "curated" / self.release / table)
+
+    def mart(self, mart: str) -> list[dict[str, Any]]:
+        return read_table(self.root / "marts" / self.release / mart)
+
+
+def run_example(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run every statement of docs/queries/{name}.sql; the columns and rows of the last one."""
+    statements = con.extract_statements((QUERIES / f"{name}.sql").read_text())
+    for statement in statements[:-1]:
+        con.execute(statement)
+    result = con.sql(statements[-1])
+    return result.columns, result.fetchall()
+
+
+def variable(con: duckdb.DuckDBPyConnection, name: str) -> Any:
+    """The value an example set with SET VARIABLE (its input: the test computes the answer for it)."""
+    return con.execute("SELECT getvariable(?)", [name]).fetchall()[0][0]
+
+
+def test_latest_release_of_the_sample_lake_has_every_view(
+    sample_lake: SampleLake, sample_views: tuple[duckdb.DuckDBPyConnection, ReleaseViews]
+) -> None:
+    _, views = sample_views
+    assert views.release == sample_lake.release
+    assert views.missing == ()
+    assert list(views.views) == [*CURATED, *MARTS, QUARANTINE_VIEW]
+
+
+def test_every_view_has_the_contract_columns_and_the_rows_of_its_parquet(
+    sample_lake: SampleLake, sample_views: tuple[duckdb.DuckDBPyConnection, ReleaseViews]
+) -> None:
+    con, _ = sample_views
+    parquet = Parquet(sample_lake)
+    for name, schema in [*CURATED.items(), *MARTS.items()]:
+        rows = parquet.curated(name) if name in CURATED else parquet.mart(name)
+        columns = [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
+        assert columns == schema.fieldNames(), name
+        assert con.execute(f"SELECT count(*) FROM {name}").fetchall() == [(len(rows),)], name
+    keys = con.execute("SELECT work_key FROM works ORDER BY work_key").fetchall()
+    assert [key for (key,) in keys] == sorted(row["work_key"] for row in parquet.curated("works"))
+    quarantined = Counter()
+    for dump in DUMP_TABLES:
+        quarantined[dump] = len(read_table(sample_lake.root / "quarantine" / sample_lake.release / dump))
+    columns = [row[0] for row in con.execute(f"DESCRIBE {QUARANTINE_VIEW}").fetchall()]
+    assert columns == ["dump", *QUARANTINE.fieldNames()]
+    counted = dict(con.execute(f"SELECT dump, count(*) FROM {QUARANTINE_VIEW} GROUP BY dump").fetchall())
+    assert counted == {dump: count for dump, count in quarantined.items() if count}
+
+
+def test_isbn_lookup_finds_the_edition_its_work_and_the_authors(
+    sample_lake: SampleLake, sample_views: tuple[duckdb.DuckDBPyConnection, ReleaseViews]
+) -> None:
+    con, _ = sample_views
+    columns, rows = run_example(con, "isbn_lookup")
+    isbn = variable(con, "isbn")
+
+    parquet = Parquet(sample_lake)
+    editions = {row["edition_key"]: row for row in parquet.curated("editions")}
+    works = {row["work_key"]: row for row in parquet.curated("works")}
+    names = {row["author_key"]: row["name"] for row in parquet.curated("authors")}
+    authors_of = defaultdict(list)
+    for row in sorted(parquet.curated("work_authors"), key=lambda row: row["ordinal"]):
+        authors_of[row["work_key"]].append(names.get(row["author_key"], row["author_key"]))
+    expected = []
+    for row in parquet.curated("edition_isbns"):
+        if row["isbn13"] == isbn:
+            edition = editions[row["edition_key"]]
+            work_key = edition["work_key"]
+            expected.append(
+                (isbn, edition["edition_key"], edition["title"], edition["publish_year"], work_key,
+                 works[work_key]["title"], authors_of[work_key])
+            )  # fmt: skip
+
+    assert columns == [
+        "isbn13", "edition_key", "edition_title", "publish_year", "work_key", "work_title", "authors"
+    ]  # fmt: skip
+    assert expected and all(row[-1] for row in expected), f"the example's ISBN {isbn} should have authors"
+    assert sorted(rows) == sorted(expected)
+
+
+def test_author_works_lists_each_work_with_the_ratings_it_received(
+    sample_lake: SampleLake, sample_views: tuple[duckdb.DuckDBPyConnection, ReleaseViews]
+) -> None:
+    con, _ = sample_views
+    columns, rows = run_example(con, "author_works")
+    author = variable(con, "author")
+
+    parquet = Parquet(sample_lake)
+    author_keys = {row["author_key"] for row in parquet.mart("dim_author") if row["name"] == author}
+    ratings = defaultdict(list)
+    for row in parquet.mart("fct_ratings"):
+        ratings[row["work_key"]].append(row["rating"])
+    expected = [
+        (key, work["work_key"], work["title"], work["first_publish_year"], len(ratings[work["work_key"]]))
+        for work in parquet.mart("dim_work")
+        for key in author_keys
+        if key in (work["author_keys"] or ())
+    ]
+    expected.sort(key=lambda row: (-row[4], row[1]))
+
+    assert columns == ["author_key", "work_key", "title", "first_publish_year", "rating_count", "rating_avg"]
+    assert len(expected) > 1 and any(row[4] for row in expected), f"{author} should have rated works"
+    assert [row[:5] for row in rows] == expected
+    for row in rows:
+        given = ratings[row[1]]
+        if given:
+            assert row[5] == pytest.approx(sum(given) / len(given), abs=0.005), row
+        else:
+            assert row[5] is None, row
+
+
+def test_top_subjects_by_year_ranks_subjects_by_works_first_published_that_year(
+    sample_lake: SampleLake, sample_views: tuple[duckdb.DuckDBPyConnection, ReleaseViews]
+) -> None:
+    con, _ = sample_views
+    columns, rows = run_example(con, "top_subjects_by_year")
+    since = variable(con, "since")
+
+    parquet = Parquet(sample_lake)
+    subjects = {row["work_key"]: set(row["subjects"] or ()) for row in parquet.curated("works")}
+    works_per_subject: Counter[tuple[int, str]] = Counter()
+    for work in parquet.mart("dim_work"):
+        year = work["first_publish_year"]
+        if year is not None and year >= since and work["work_key"] in subjects:
+            works_per_subject.update((year, subject) for subject in subjects[work["work_key"]])
+    by_year = defaultdict(list)
+    for (year, subject), works in works_per_subject.items():
+        by_year[year].append((year, subject, works))
+    expected = []
+    for year in sorted(by_year):
+        expected += sorted(by_year[year], key=lambda row: (-row[2], row[1]))[:3]
+
+    assert columns == ["year", "subject", "works"]
+    assert len(by_year) > 1 and any(row[2] > 1 for row in expected), "the sample should rank something"
+    assert rows == expected
+
+
+def test_the_readme_shows_exactly_the_example_queries_the_tests_run() -> None:
+    blocks = [
+        block.strip() for block in re.findall(r"```sql\n(.*?)```", (PROJECT / "README.md").read_text(), re.S)
+    ]
+    for name in EXAMPLES:
+        assert (QUERIES / f"{name}.sql").read_text().strip() in blocks, f"README.md should quote {name}.sql"
+    assert sorted(path.stem for path in QUERIES.glob("*.sql")) == sorted(EXAMPLES)

@@ -1,0 +1,107 @@
+"""Views over a lake on gs://: the sample lake's outputs copied into a real GCS emulator (fake-gcs-server) and
+read by DuckDB through gcsfs, answering exactly as the same outputs read from the local folder."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from google.cloud import storage
+
+from lake import open_lake
+from query import QUARANTINE_VIEW, ReleaseViews, open_release
+from spark.tables import CURATED, MARTS
+from tests.conftest import SampleLake
+from tests.pipeline_helpers import read_table
+from tests.test_query_cli import table_rows
+from tests.test_query_examples import EXAMPLES, run_example
+
+BUCKET = "query-lake"
+NEWER_RELEASE = "2099-12-31"  # only one mart complete: not a complete release
+
+
+def upload(bucket: storage.Bucket, folder: Path, prefix: str) -> None:
+    """The Parquet parts and flags below `folder` (not Spark's .crc side files) as objects under `prefix`."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            bucket.blob(f"{prefix}/{path.relative_to(folder).as_posix()}").upload_from_filename(str(path))
+
+
+@pytest.fixture(scope="module")
+def gcs_lake_root(gcs: storage.Client, sample_lake: SampleLake) -> str:
+    bucket = gcs.create_bucket(BUCKET)
+    for area in ("curated", "marts", "quarantine"):
+        upload(bucket, sample_lake.root / area / sample_lake.release, f"lake/{area}/{sample_lake.release}")
+    dim_author = sample_lake.root / "marts" / sample_lake.release / "dim_author"
+    upload(bucket, dim_author, f"lake/marts/{NEWER_RELEASE}/dim_author")
+    return f"gs://{BUCKET}/lake"
+
+
+@pytest.fixture(scope="module")
+def both(
+    gcs_lake_root: str, sample_lake: SampleLake
+) -> Iterator[tuple[tuple[duckdb.DuckDBPyConnection, ReleaseViews], duckdb.DuckDBPyConnection]]:
+    """(connection and views over the gs:// lake, connection over the local lake)."""
+    remote, views = open_release(open_lake(gcs_lake_root))
+    local, _ = open_release(open_lake(str(sample_lake.root)))
+    yield (remote, views), local
+    remote.close()
+    local.close()
+
+
+def test_the_gs_lake_opens_its_latest_complete_release_with_every_view(
+    both: tuple[tuple[duckdb.DuckDBPyConnection, ReleaseViews], duckdb.DuckDBPyConnection],
+    gcs_lake_root: str,
+    sample_lake: SampleLake,
+) -> None:
+    (remote, views), local = both
+    assert views.release == sample_lake.release
+    assert views.missing == ()
+    assert list(views.views) == [*CURATED, *MARTS, QUARANTINE_VIEW]
+    assert (
+        f"read_parquet('{gcs_lake_root}/curated/{sample_lake.release}/works/*.parquet')"
+        in views.views["works"]
+    )
+    for name in views.views:
+        count = f"SELECT count(*) FROM {name}"
+        assert remote.execute(count).fetchall() == local.execute(count).fetchall(), name
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_the_examples_answer_on_gs_as_on_the_local_lake(
+    both: tuple[tuple[duckdb.DuckDBPyConnection, ReleaseViews], duckdb.DuckDBPyConnection], example: str
+) -> None:
+    (remote, _), local = both
+    columns, rows = run_example(remote, example)
+    local_columns, local_rows = run_example(local, example)
+    assert rows
+    assert (columns, sorted(rows)) == (local_columns, sorted(local_rows))
+
+
+def test_python_m_query_reads_a_gs_lake(gcs_lake_root: str, sample_lake: SampleLake) -> None:
+    assert os.environ["STORAGE_EMULATOR_HOST"]  # set by the gcs fixture; the subprocess inherits it
+    result = subprocess.run(
+        [sys.executable, "-m", "query", "--lake-root", gcs_lake_root, "-c", "SELECT count(*) FROM dim_work;"],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, timeout=120,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert f"release {sample_lake.release} of {gcs_lake_root}: 15 views" in result.stderr
+    dim_work = sample_lake.root / "marts" / sample_lake.release / "dim_work"
+    assert table_rows(result.stdout) == [[str(len(read_table(dim_work)))]]
+
+
+def test_a_gs_lake_without_credentials_exits_2_saying_how_to_get_them(tmp_path: Path) -> None:
+    env = {name: value for name, value in os.environ.items() if name != "STORAGE_EMULATOR_HOST"}
+    env["GOOGLE_APPLICATION_CREDENTIALS"] = str(tmp_path / "absent-key.json")  # ADC fails here, offline
+    result = subprocess.run(
+        [sys.executable, "-m", "query", "--lake-root", f"gs://{BUCKET}/lake", "-c", "SELECT 1;"],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, env=env, timeout=120,
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert f"query: no Google Cloud credentials to read gs://{BUCKET}/lake" in result.stderr
+    assert "gcloud auth application-default login" in result.stderr
