@@ -1,13 +1,9 @@
 """The pipeline run the way cron and users run it: the luigi command line against a real luigid."""
 
-import json
 import os
 import re
 import subprocess
 import sys
-import time
-import urllib.parse
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.dumpserver import DumpServer
+from tests.luigid_server import running_luigid, scheduler_api
 from tests.pipeline_helpers import (
     DUMPS,
     RELEASE,
@@ -23,43 +20,16 @@ from tests.pipeline_helpers import (
     source_lines,
     write_config_file,
 )
-from tests.ports import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 ALREADY_RUNNING, NOT_RUN = 10, 25  # luigi.cfg [retcode]
 
 
-def scheduler_api(port: int, method: str, **data: object) -> dict:
-    query = urllib.parse.urlencode({"data": json.dumps(data)})
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/{method}?{query}", timeout=5) as response:
-        return json.load(response)["response"]
-
-
 @pytest.fixture
 def luigid(tmp_path: Path) -> Iterator[int]:
-    """A real luigid on a free 127.0.0.1 port, stopped (SIGTERM, so it saves its state) after the test."""
-    port = free_port()
-    state = tmp_path / "luigid"
-    state.mkdir()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "luigid"), "--address", "127.0.0.1", "--port", str(port),
-         "--state-path", str(state / "state.pickle"), "--logdir", str(state)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                scheduler_api(port, "task_list", status="DONE")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("luigid did not come up") from None
-                time.sleep(0.2)
+    """A real luigid on a free 127.0.0.1 port for this test, stopped after it."""
+    with running_luigid(tmp_path / "luigid") as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_cli_run_against_luigid_ends_with_every_task_done(tmp_path: Path, luigid: int) -> None:

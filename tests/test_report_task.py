@@ -9,9 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,43 +28,19 @@ from tasks.marts import previous_release
 from tasks.report import RunReport
 from tests.conftest import SampleLake
 from tests.dumpserver import DumpServer
+from tests.luigid_server import running_luigid, scheduler_api
 from tests.pipeline_helpers import DUMPS, luigi_config, pipeline_settings
-from tests.ports import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 UNUSED_SOURCE = "http://127.0.0.1:9/data"  # RunReport never reads the source: every input is in the lake
 REPORT_KEYS = {"release", "generated_at", "lake", "dumps", "marts", "durations_s"}  # the public keys
 
 
-def scheduler_api(port: int, method: str, **data: object) -> dict[str, Any]:
-    query = urllib.parse.urlencode({"data": json.dumps(data)})
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/{method}?{query}", timeout=5) as response:
-        return json.load(response)["response"]
-
-
 @pytest.fixture
 def luigid(tmp_path: Path) -> Iterator[int]:
-    """A real luigid (the visualiser's server) on a free 127.0.0.1 port, stopped after the test."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "luigid"), "--address", "127.0.0.1", "--port", str(port),
-         "--state-path", str(tmp_path / "state.pickle"), "--logdir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                scheduler_api(port, "task_list", status="DONE")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("luigid did not come up") from None
-                time.sleep(0.2)
+    """A real luigid on a free 127.0.0.1 port for this test, stopped after it."""
+    with running_luigid(tmp_path / "luigid") as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def lake_without_report(sample_lake: SampleLake, destination: Path) -> Path:

@@ -1,0 +1,50 @@
+"""A real luigid (Luigi's central scheduler and visualiser) for tests, and its JSON API."""
+
+import json
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tests.ports import free_port
+
+STARTUP_S = 30
+
+
+def scheduler_api(port: int, method: str, **data: object) -> dict[str, Any]:
+    """Call luigid's /api/{method} (e.g. task_list with status=DONE) and return its response."""
+    query = urllib.parse.urlencode({"data": json.dumps(data)})
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/{method}?{query}", timeout=5) as response:
+        return json.load(response)["response"]
+
+
+@contextmanager
+def running_luigid(state: Path) -> Iterator[int]:
+    """luigid on a free 127.0.0.1 port, its state and logs in `state`; yields the port, then SIGTERM (so it
+    saves its state) and waits."""
+    state.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "luigid"), "--address", "127.0.0.1", "--port", str(port),
+         "--state-path", str(state / "state.pickle"), "--logdir", str(state)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while True:
+            try:
+                scheduler_api(port, "task_list", status="DONE")
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("luigid did not come up") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
