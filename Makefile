@@ -18,7 +18,7 @@ TOOLS := .venv-tools
 # root on Debian/Ubuntu).
 TEST_COMMANDS := java:openjdk-17-jre-headless shellcheck:shellcheck chromium:chromium
 
-.PHONY: help setup tools test-deps java run demo test reliability lint luigid luigid-stop clean query
+.PHONY: help setup tools test-deps java run demo test reliability lint luigid luigid-stop clean query bench
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -196,3 +196,9 @@ down: check-project ## Delete everything up created, the lake's data included: c
 	$(MAKE) --no-print-directory destroy-storage
 # ==== end of the Google Cloud section ====
 
+# ==== benchmarks (issue 6) ====
+BENCH_SCALE ?= full
+
+bench: setup java ## Run the benchmarks and regenerate BENCHMARKS.md (BENCH_SCALE=small: a quick check)
+	@for tool in curl gzip taskset; do command -v $$tool >/dev/null || { echo "make bench needs $$tool"; exit 1; }; done
+	$(PY) -m bench.run --scale $(BENCH_SCALE)

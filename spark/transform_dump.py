@@ -157,21 +157,34 @@ def classify_records(lines: DataFrame, dump: str) -> DataFrame:
     )
 
 
+REPEATED_KEY_PARTITIONS = 4  # partitions of the (few) records whose key repeats, sorted by the window
+
+
 def mark_superseded(classified: DataFrame) -> DataFrame:
     """Among good records sharing a key, keep the highest revision (then the latest last_modified, then the
-    line itself, so the choice is deterministic); mark the others superseded_revision."""
+    line itself, so the choice is deterministic); mark the others superseded_revision.
+
+    Only the records of keys that occur more than once go through the window: those keys are counted from
+    the key column alone (no JSON parsed) and broadcast, so the other records, nearly all of a dump, are
+    never shuffled or sorted (a window over every record was the job's costliest step; see BENCHMARKS.md).
+    """
+    repeated = classified.groupBy("key").count().where(F.col("count") > 1).select("key", F.lit(True))
+    flagged = classified.join(F.broadcast(repeated.toDF("key", "_repeated")), "key", "left")
+    once = flagged.where(F.col("_repeated").isNull()).drop("_repeated")
+    many = flagged.where(F.col("_repeated")).drop("_repeated").repartition(REPEATED_KEY_PARTITIONS, "key")
     order = Window.partitionBy("key", F.col("reason").isNull()).orderBy(
         F.col("revision").desc_nulls_last(),
         timestamp_of(F.col("record.last_modified")).desc_nulls_last(),
         F.col("line").desc(),
     )
     rank = F.row_number().over(order)
-    return classified.withColumn(
+    ranked = many.withColumn(
         "reason",
         F.when(F.col("reason").isNull() & (rank > 1), F.lit(tables.SUPERSEDED_REVISION)).otherwise(
             F.col("reason")
         ),
     )
+    return once.unionByName(ranked)
 
 
 def classify_rows(lines: DataFrame, dump: str) -> DataFrame:
@@ -365,7 +378,8 @@ def run(spark: SparkSession, args: Any) -> dict[str, Any]:
     lines = read_lines(spark, parts)
     outputs, quarantine, classified = transform(lines, args.dump)
     steps = [f"write {name}" for name in outputs] + ["write quarantine", "count and check"]
-    classified.persist(StorageLevel.MEMORY_AND_DISK)
+    # on local disk, not in the heap: memory then stays flat whatever the dump's size (BENCHMARKS.md)
+    classified.persist(StorageLevel.DISK_ONLY)
     with ProgressPrinter(spark, steps) as progress:
         try:
             for name, frame in outputs.items():

@@ -59,12 +59,14 @@ class lake(luigi.Config):
 
 class ingest(luigi.Config):
     part_mb = luigi.FloatParameter(
-        default=256,
+        default=64,
         significant=False,
         description="Uncompressed MB per raw part (Spark reads one part per task)",
     )
     compress_level = luigi.IntParameter(
-        default=1, significant=False, description="gzip level (1-9) of the raw parts: 1 is fastest"
+        default=1,
+        significant=False,
+        description="gzip level (1-9) of the raw parts: 1-3 use ISA-L (1 is fastest), 4-9 zlib (much slower)",
     )
 
 

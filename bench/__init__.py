@@ -1,0 +1,1 @@
+"""Benchmarks of the pipeline (`make bench`): scripts that time things, never tests."""

@@ -1,0 +1,97 @@
+"""Ingest benchmark: IngestDump (HTTP from 127.0.0.1 -> local lake, and -> the GCS emulator) against the
+floor `curl -s URL | gzip -dc > /dev/null` on the same files, in interleaved rounds.
+
+Each IngestDump run is the real command line (`python -m luigi --module tasks IngestDump ...`) in a child
+process, with the settings of luigi.cfg except the ones a measurement varies; its wall time and peak RSS
+are recorded. Lakes live under data/bench/ (local) or in the emulator's memory, and are emptied between
+runs.
+"""
+
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.measure import Run, run_command
+from bench.serve import FileServer
+from bench.synth import SyntheticDump
+
+ROOT = Path(__file__).resolve().parent.parent
+DUMP = "editions"
+
+
+def release_of(megabytes: int) -> str:
+    """The release date the synthetic dump of `megabytes` MB is served as (one date per size)."""
+    return (dt.date(2000, 1, 1) + dt.timedelta(days=megabytes)).isoformat()
+
+
+def serve_folder(folder: Path, dumps: Sequence[tuple[int, SyntheticDump]]) -> Path:
+    """A folder of ol_dump_editions_{release}.txt.gz links to the synthetic dumps, for the server."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for megabytes, dump in dumps:
+        link = folder / f"ol_dump_{DUMP}_{release_of(megabytes)}.txt.gz"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(dump.path.resolve())
+    return folder
+
+
+def dump_url(server: FileServer, megabytes: int) -> str:
+    return f"{server.url}/ol_dump_{DUMP}_{release_of(megabytes)}.txt.gz"
+
+
+def floor(server: FileServer, megabytes: int) -> Run:
+    """What merely fetching and gunzipping the file costs: curl piped into GNU gzip."""
+    return run_command(f"curl -sf {dump_url(server, megabytes)} | gzip -dc > /dev/null")
+
+
+def ingest_env(server: FileServer, lake_root: str, **settings: str) -> dict[str, str]:
+    """The environment of an IngestDump run: the bench server, no archive.org lookup, the given lake."""
+    env = {
+        **os.environ,
+        "OPENLIBRARY_BASE_URL": server.url,
+        "OPENLIBRARY_METADATA_URL": "",
+        "LAKE_ROOT": lake_root,
+    }
+    env.update({key.upper(): value for key, value in settings.items()})
+    return env
+
+
+def ingest(server: FileServer, megabytes: int, lake_root: str, log: Path, **settings: str) -> Run:
+    """Run IngestDump for the dump of `megabytes` MB into `lake_root`; settings like ingest_part_mb="64"."""
+    command = [
+        sys.executable, "-m", "luigi", "--module", "tasks", "IngestDump",
+        "--release", release_of(megabytes), "--dump", DUMP, "--local-scheduler", "--no-lock",
+    ]  # fmt: skip
+    return run_command(command, env=ingest_env(server, lake_root, **settings), log=log, cwd=ROOT)
+
+
+def manifest(lake_root: Path, megabytes: int) -> dict:
+    path = lake_root / "raw" / release_of(megabytes) / DUMP / "_MANIFEST.json"
+    return json.loads(path.read_text())
+
+
+def empty_local(lake_root: Path) -> None:
+    shutil.rmtree(lake_root, ignore_errors=True)
+
+
+@contextmanager
+def gcs_lake() -> Iterator[tuple[str, object]]:
+    """fake-gcs-server on 127.0.0.1 with a bucket `bench`; yields (emulator URL, client)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.gcs_emulator import emulator_client, gcs_emulator
+
+    with gcs_emulator() as url:
+        client = emulator_client(url)
+        client.create_bucket("bench")
+        yield url, client
+
+
+def empty_gcs(client: object, prefix: str) -> None:
+    bucket = client.bucket("bench")  # type: ignore[attr-defined]
+    for blob in list(bucket.list_blobs(prefix=prefix)):
+        blob.delete()

@@ -1,0 +1,195 @@
+"""The threaded, ISA-L re-chunking: parts identical however the source arrives, bounded read-ahead, failures
+in any thread stop every thread, discard the open part and reach the caller."""
+
+import gzip
+import io
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from source import rechunk as rechunk_module
+from source.rechunk import CorruptDumpError, rechunk
+
+RNG = random.Random(11)
+# ~600 KB of varied lines: enough for many parts and, with small segments, many segments per part
+CONTENT = b"".join(
+    b'/type/edition\t/books/OL%dM\t1\t{"title": "%s"}\n'
+    % (i, RNG.randbytes(RNG.randint(0, 200)).hex().encode())
+    for i in range(3000)
+)
+
+
+class Lake:
+    """Parts by name: published when their block ends cleanly, else listed as discarded."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.discarded: list[str] = []
+
+    @contextmanager
+    def open_part(self, name: str) -> Iterator[io.BytesIO]:
+        buffer = io.BytesIO()
+        try:
+            yield buffer
+        except BaseException:
+            self.discarded.append(name)
+            raise
+        self.files[name] = buffer.getvalue()
+
+
+def chunked(data: bytes, size: int) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def rechunk_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name.startswith("rechunk-")]
+
+
+@pytest.fixture(autouse=True)
+def small_segments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Segments of 5,000 bytes, so a part of the test content is compressed in many pieces."""
+    monkeypatch.setattr(rechunk_module, "SEGMENT_BYTES", 5000)
+
+
+@pytest.mark.parametrize("level", [1, 2, 3, 6])
+def test_parts_are_byte_identical_however_the_source_is_chunked(level: int) -> None:
+    """ISA-L's output depends on how its input is split: the parts are cut and compressed at fixed
+    offsets of the content, so a resumed download (other chunk boundaries) gives the same bytes."""
+    source = gzip.compress(CONTENT, mtime=0)
+    runs = []
+    for size in (7, 777, 65_536, len(source)):
+        lake = Lake()
+        result = rechunk(chunked(source, size), lake.open_part, part_bytes=100_000, compress_level=level)
+        runs.append(lake.files)
+        assert b"".join(gzip.decompress(lake.files[part.path]) for part in result.parts) == CONTENT
+    assert len(runs[0]) == 8  # about 750 KB in parts of 100 KB
+    assert all(files == runs[0] for files in runs[1:])
+    assert all(part[:4] == b"\x1f\x8b\x08\x00" and part[4:8] == b"\0\0\0\0" for part in runs[0].values())
+
+
+@pytest.mark.parametrize("level", [0, 10, -1])
+def test_a_compress_level_outside_1_to_9_is_refused_before_anything_is_written(level: int) -> None:
+    lake = Lake()
+    with pytest.raises(ValueError, match="compress_level must be 1-9"):
+        rechunk([gzip.compress(CONTENT)], lake.open_part, part_bytes=100_000, compress_level=level)
+    assert lake.files == {} and lake.discarded == []
+    assert rechunk_threads() == []
+
+
+def test_the_source_is_read_at_most_a_few_chunks_ahead_of_a_stalled_writer() -> None:
+    """Memory stays flat: when the lake stops taking bytes, the reading stops too (bounded queues)."""
+    source = gzip.compress(CONTENT, compresslevel=1, mtime=0)
+    chunks = list(chunked(source, 1000))
+    read = 0
+    release = threading.Event()
+
+    def counted() -> Iterator[bytes]:
+        nonlocal read
+        for chunk in chunks:
+            read += 1
+            yield chunk
+
+    class StalledSink(io.BytesIO):
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            assert release.wait(30), "the test never released the writer"
+            return super().write(data)
+
+    @contextmanager
+    def open_part(name: str) -> Iterator[io.BytesIO]:
+        yield StalledSink()
+
+    outcome: list[object] = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(rechunk(counted(), open_part, part_bytes=20_000, compress_level=1))
+    )
+    worker.start()
+    previous = -1
+    while read != previous:  # wait until the reading has stopped growing
+        previous = read
+        time.sleep(0.5)
+    stalled_at = read
+    release.set()
+    worker.join(30)
+    # the writer stalls at its first write, at the latest when the first 20 KB part is closed (~10 chunks);
+    # then 4 chunks and 4 segments of 5,000 bytes (~2.5 chunks each) wait in the queues, one item in each
+    # stage's hands: a few dozen chunks, not the ~370 of the source
+    assert stalled_at < 40 < len(chunks)
+    assert outcome and outcome[0].lines == 3000  # type: ignore[attr-defined]
+
+
+def test_a_failing_lake_write_stops_the_reading_and_reaches_the_caller() -> None:
+    source = gzip.compress(CONTENT, mtime=0)
+    chunks = list(chunked(source, 500))
+    read = 0
+
+    def counted() -> Iterator[bytes]:
+        nonlocal read
+        for chunk in chunks:
+            read += 1
+            yield chunk
+
+    class FullDisk(io.BytesIO):
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            raise OSError(28, "No space left on device")
+
+    lake = Lake()
+
+    @contextmanager
+    def open_part(name: str) -> Iterator[io.BytesIO]:
+        if name != "part-00002.txt.gz":
+            with lake.open_part(name) as sink:
+                yield sink
+            return
+        try:
+            yield FullDisk()
+        except BaseException:
+            lake.discarded.append(name)
+            raise
+        lake.files[name] = b"published by mistake"
+
+    with pytest.raises(OSError, match="No space left on device"):
+        rechunk(counted(), open_part, part_bytes=100_000, compress_level=1)
+    assert sorted(lake.files) == ["part-00000.txt.gz", "part-00001.txt.gz"]
+    assert lake.discarded == ["part-00002.txt.gz"]
+    assert read < len(chunks)
+    assert rechunk_threads() == []
+
+
+def test_corrupt_data_mid_stream_stops_the_reading_and_keeps_what_came_before() -> None:
+    half = len(CONTENT) // 2
+    junk = b"<html>Service Unavailable</html>"  # not a gzip member: refused as soon as it arrives
+    source = gzip.compress(CONTENT[:half], mtime=0) + junk + gzip.compress(CONTENT[half:], mtime=0)
+    chunks = list(chunked(source, 300))
+    read = 0
+
+    def counted() -> Iterator[bytes]:
+        nonlocal read
+        for chunk in chunks:
+            read += 1
+            yield chunk
+
+    lake = Lake()
+    with pytest.raises(CorruptDumpError, match=r"^works\.gz: corrupt gzip data"):
+        rechunk(counted(), lake.open_part, part_bytes=100_000, name="works.gz")
+    assert read < len(chunks) * 3 // 4  # the second member is never read through
+    assert lake.files and lake.discarded == [f"part-{len(lake.files):05d}.txt.gz"]
+    for name, data in lake.files.items():  # published parts are whole, valid gzip files of whole lines
+        assert gzip.decompress(data).endswith(b"\n"), name
+    assert rechunk_threads() == []
+
+
+def test_progress_is_reported_from_the_callers_thread() -> None:
+    source = gzip.compress(RNG.randbytes(6 << 20).hex().encode()[: 9 << 20] + b"\n", compresslevel=1, mtime=0)
+    threads: set[str] = set()
+    rechunk(
+        chunked(source, 1 << 20),
+        Lake().open_part,
+        part_bytes=4 << 20,
+        progress=lambda done, lines: threads.add(threading.current_thread().name),
+    )
+    assert threads == {threading.current_thread().name}
