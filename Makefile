@@ -79,7 +79,7 @@ test: setup tools test-deps ## Install what the tests need and run the whole sui
 	PATH="$$PATH:$(CURDIR)/$(TOOLS)/bin" $(PY) -m pytest
 
 reliability: setup tools test-deps ## Run the fault tests and regenerate RELIABILITY.md from what they observed
-	PATH="$$PATH:$(CURDIR)/$(TOOLS)/bin" $(PY) -m pytest -m reliability --reliability-report RELIABILITY.md
+	PATH="$$PATH:$(CURDIR)/$(TOOLS)/bin" $(PY) -m pytest -m reliability --reliability-report=RELIABILITY.md
 
 lint: setup ## ruff check and format check
 	$(VENV)/bin/ruff check .
