@@ -13,6 +13,7 @@ import pytest
 
 from source import rechunk as rechunk_module
 from source.rechunk import CorruptDumpError, rechunk
+from tests.test_rechunk import MemoryLake, chunked
 
 RNG = random.Random(11)
 # ~600 KB of varied lines: enough for many parts and, with small segments, many segments per part
@@ -21,29 +22,6 @@ CONTENT = b"".join(
     % (i, RNG.randbytes(RNG.randint(0, 200)).hex().encode())
     for i in range(3000)
 )
-
-
-class Lake:
-    """Parts by name: published when their block ends cleanly, else listed as discarded."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.discarded: list[str] = []
-
-    @contextmanager
-    def open_part(self, name: str) -> Iterator[io.BytesIO]:
-        buffer = io.BytesIO()
-        try:
-            yield buffer
-        except BaseException:
-            self.discarded.append(name)
-            raise
-        self.files[name] = buffer.getvalue()
-
-
-def chunked(data: bytes, size: int) -> Iterator[bytes]:
-    for start in range(0, len(data), size):
-        yield data[start : start + size]
 
 
 def rechunk_threads() -> list[threading.Thread]:
@@ -63,7 +41,7 @@ def test_parts_are_byte_identical_however_the_source_is_chunked(level: int) -> N
     source = gzip.compress(CONTENT, mtime=0)
     runs = []
     for size in (7, 777, 65_536, len(source)):
-        lake = Lake()
+        lake = MemoryLake()
         result = rechunk(chunked(source, size), lake.open_part, part_bytes=100_000, compress_level=level)
         runs.append(lake.files)
         assert b"".join(gzip.decompress(lake.files[part.path]) for part in result.parts) == CONTENT
@@ -74,7 +52,7 @@ def test_parts_are_byte_identical_however_the_source_is_chunked(level: int) -> N
 
 @pytest.mark.parametrize("level", [0, 10, -1])
 def test_a_compress_level_outside_1_to_9_is_refused_before_anything_is_written(level: int) -> None:
-    lake = Lake()
+    lake = MemoryLake()
     with pytest.raises(ValueError, match="compress_level must be 1-9"):
         rechunk([gzip.compress(CONTENT)], lake.open_part, part_bytes=100_000, compress_level=level)
     assert lake.files == {} and lake.discarded == []
@@ -137,7 +115,7 @@ def test_a_failing_lake_write_stops_the_reading_and_reaches_the_caller() -> None
         def write(self, data: bytes) -> int:  # type: ignore[override]
             raise OSError(28, "No space left on device")
 
-    lake = Lake()
+    lake = MemoryLake()
 
     @contextmanager
     def open_part(name: str) -> Iterator[io.BytesIO]:
@@ -173,7 +151,7 @@ def test_corrupt_data_mid_stream_stops_the_reading_and_keeps_what_came_before() 
             read += 1
             yield chunk
 
-    lake = Lake()
+    lake = MemoryLake()
     with pytest.raises(CorruptDumpError, match=r"^works\.gz: corrupt gzip data"):
         rechunk(counted(), lake.open_part, part_bytes=100_000, name="works.gz")
     assert read < len(chunks) * 3 // 4  # the second member is never read through
@@ -188,7 +166,7 @@ def test_progress_is_reported_from_the_callers_thread() -> None:
     threads: set[str] = set()
     rechunk(
         chunked(source, 1 << 20),
-        Lake().open_part,
+        MemoryLake().open_part,
         part_bytes=4 << 20,
         progress=lambda done, lines: threads.add(threading.current_thread().name),
     )
