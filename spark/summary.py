@@ -3,6 +3,7 @@ changed against an earlier release. Every function takes DataFrames; release_sum
 results into one small JSON-ready document (marts/{release}/_summary.json).
 """
 
+from functools import reduce
 from typing import Any
 
 from pyspark.sql import DataFrame
@@ -59,11 +60,22 @@ def shelf_counts(fct_shelves: DataFrame) -> DataFrame:
 def record_changes(current: DataFrame, previous: DataFrame, keys: tuple[str, ...]) -> dict[str, int]:
     """new: records of `current` whose key is not in `previous`; removed: the other way round.
 
-    Keys are compared as multisets (exceptAll): two identical keyless rows against one count one new.
+    Keys are compared as multisets, nulls equal to nulls: two identical keyless rows against one count one
+    new. One pass: each side counted per key, joined once, the surplus of each side summed.
     """
-    now = current.select(*keys)
-    before = previous.select(*keys)
-    return {"new": now.exceptAll(before).count(), "removed": before.exceptAll(now).count()}
+    now = current.groupBy(*keys).agg(F.count(F.lit(1)).alias("_now"))
+    before = previous.groupBy(*keys).agg(F.count(F.lit(1)).alias("_before"))
+    same_key = reduce(lambda left, right: left & right, (now[key].eqNullSafe(before[key]) for key in keys))
+    surplus = F.coalesce(F.col("_now"), F.lit(0)) - F.coalesce(F.col("_before"), F.lit(0))
+    totals = (
+        now.join(before, same_key, "full_outer")
+        .agg(
+            F.sum(F.greatest(surplus, F.lit(0))).alias("new"),
+            F.sum(F.greatest(-surplus, F.lit(0))).alias("removed"),
+        )
+        .first()
+    )
+    return {"new": int(totals["new"] or 0), "removed": int(totals["removed"] or 0)}
 
 
 def release_changes(
