@@ -47,7 +47,11 @@ PROGRESS_PREFIX = "OLPROGRESS "  # lines the jobs print (spark/progress.py)
 
 
 def parse_progress(line: str) -> JobProgress | None:
-    """A job's `OLPROGRESS {json}` line as a JobProgress; None for any other line (or a garbled one)."""
+    """A job's `OLPROGRESS {json}` line as a JobProgress; None for any other line (or a garbled one).
+
+    A step can run several Spark stages one after another, so the tasks of the stage running now say how far
+    into its step the job is, but never that the step is over: only the job's last line (`finished`) is 100 %.
+    """
     if not line.startswith(PROGRESS_PREFIX):
         return None
     try:
@@ -56,11 +60,31 @@ def parse_progress(line: str) -> JobProgress | None:
         done, tasks = int(seen["tasks_done"]), int(seen["tasks"])
     except (ValueError, KeyError, TypeError):
         return None
-    within = done / tasks if tasks else 0.0
     detail = f"{seen.get('step', 'step')} (step {step_no} of {steps})"
+    if seen.get("finished") is True:
+        return JobProgress(fraction=1.0, detail=detail + ", finished")
+    within = min(done / tasks, _MOST_OF_A_STEP) if tasks else 0.0
     if tasks:
         detail += f", {done}/{tasks} tasks"
     return JobProgress(fraction=min(1.0, max(0.0, (step_no - 1 + within) / steps)), detail=detail)
+
+
+_MOST_OF_A_STEP = 0.95
+
+
+class ProgressReader:
+    """Reads a job's output lines and keeps the progress from going back when a step starts a new stage."""
+
+    def __init__(self) -> None:
+        self.highest = 0.0
+
+    def read(self, line: str) -> JobProgress | None:
+        """The progress `line` reports, never below an earlier one; None if it is no progress line."""
+        progress = parse_progress(line)
+        if progress is None:
+            return None
+        self.highest = max(self.highest, progress.fraction)
+        return JobProgress(fraction=self.highest, detail=progress.detail)
 
 
 def _staged_package() -> str:
@@ -128,12 +152,13 @@ class LocalSparkRunner:
         if on_status:
             on_status(f"running Spark job {job} on {self.master}")
         tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
+        progress_reader = ProgressReader()
         with subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True, errors="replace"
         ) as process:
             assert process.stdout is not None
             for line in process.stdout:
-                progress = parse_progress(line)
+                progress = progress_reader.read(line)
                 if progress is not None:
                     if on_progress:
                         on_progress(progress)

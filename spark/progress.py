@@ -63,7 +63,8 @@ class ProgressPrinter:
         self._thread.join(timeout=self.every_s + 5)
         if kind is None:
             last = len(self.steps)
-            self._print({"step": self.steps[-1], "step_no": last, "steps": last, "tasks_done": 1, "tasks": 1})
+            final = {"step": self.steps[-1], "step_no": last, "steps": last, "tasks_done": 0, "tasks": 0}
+            self._print({**final, "finished": True})
 
     def _loop(self) -> None:
         while not self._stopped.wait(self.every_s):

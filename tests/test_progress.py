@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from runners.base import JobProgress
-from runners.local import LocalSparkRunner, parse_progress
+from runners.local import LocalSparkRunner, ProgressReader, parse_progress
 from tasks.progress import eta
 from tests.conftest import SampleLake
 from tests.dumpserver import DumpServer
@@ -22,8 +22,9 @@ from tests.test_dataproc_runners import ARGS, KEY, cluster_runner
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def progress_line(step_no: int, steps: int, done: int, tasks: int) -> str:
+def progress_line(step_no: int, steps: int, done: int, tasks: int, **extra: object) -> str:
     snapshot = {"step": "write works", "step_no": step_no, "steps": steps, "tasks_done": done, "tasks": tasks}
+    snapshot.update(extra)
     return "OLPROGRESS " + json.dumps(snapshot) + "\n"
 
 
@@ -34,6 +35,26 @@ def test_progress_lines_become_the_share_of_the_job_done() -> None:
     assert parse_progress(progress_line(3, 4, 0, 0)) == JobProgress(0.5, "write works (step 3 of 4)")
     for other in ("24/11/25 INFO SparkContext: Running Spark", "OLPROGRESS {not json", 'OLPROGRESS {"a": 1}'):
         assert parse_progress(other) is None
+
+
+def test_only_the_last_line_of_a_job_says_it_is_done() -> None:
+    assert parse_progress(progress_line(4, 4, 8, 8)) == JobProgress(
+        fraction=(3 + 0.95) / 4, detail="write works (step 4 of 4), 8/8 tasks"
+    )
+    assert parse_progress(progress_line(4, 4, 0, 0, finished=True)) == JobProgress(
+        1.0, "write works (step 4 of 4), finished"
+    )
+
+
+def test_progress_does_not_go_back_when_a_step_starts_its_next_stage() -> None:
+    reader = ProgressReader()
+    lines = [progress_line(2, 4, 2, 4), progress_line(2, 4, 0, 8), progress_line(2, 4, 6, 8), "a log line\n"]
+    assert [reader.read(line) for line in lines] == [
+        JobProgress((1 + 2 / 4) / 4, "write works (step 2 of 4), 2/4 tasks"),
+        JobProgress((1 + 2 / 4) / 4, "write works (step 2 of 4), 0/8 tasks"),
+        JobProgress((1 + 6 / 8) / 4, "write works (step 2 of 4), 6/8 tasks"),
+        None,
+    ]
 
 
 def test_eta_extrapolates_the_time_taken() -> None:
@@ -58,6 +79,7 @@ def test_a_local_job_reports_its_steps_as_it_goes(
     assert len(seen) >= 4  # each step announces itself, plus the final report
     assert [p.fraction for p in seen] == sorted(p.fraction for p in seen)
     assert seen[-1].fraction == 1.0
+    assert all(p.fraction < 1.0 for p in seen[:-1])  # a finished stage is not a finished job
     steps = {p.detail.split(" (step")[0] for p in seen}
     assert {"write works", "write work_authors", "write quarantine", "count and check"} <= steps
     assert json.loads((tmp_path / "metrics.json").read_text())["written"] > 0
