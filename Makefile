@@ -129,9 +129,10 @@ TF_STORAGE := terraform -chdir=terraform/storage
 TF_COMPUTE := terraform -chdir=terraform/compute
 STORAGE_VARS = -var project_id=$(PROJECT_ID) -var region=$(REGION) -var bucket_name=$(BUCKET_NAME) \
   -var create_bigquery=$(BIGQUERY) -var bigquery_release=$(BQ_RELEASE)
+COMPUTE_IMAGE = $(IMAGE_NAME):$(IMAGE_TAG)
 # lake_bucket and lake_root are shell variables of the recipe, read from the storage stack's outputs.
 COMPUTE_VARS = -var project_id=$(PROJECT_ID) -var region=$(REGION) -var zone=$(ZONE) \
-  -var lake_bucket="$$lake_bucket" -var lake_root="$$lake_root" -var image=$(IMAGE_NAME):$(IMAGE_TAG) \
+  -var lake_bucket="$$lake_bucket" -var lake_root="$$lake_root" -var image=$(COMPUTE_IMAGE) \
   -var cron_schedule="$(CRON)" -var cluster_name=$(CLUSTER_NAME) -var spark_runner=$(SPARK_RUNNER)
 # Sets lake_bucket and lake_root from the storage stack, or leaves them empty when it has none (terraform
 # prints a warning on stdout and exits 0 when there is no state, so the values are checked).
@@ -166,6 +167,8 @@ apply-compute: check-project check-image ## Create/update the VM (luigid + cron)
 	$(TF_COMPUTE) init -input=false && \
 	$(TF_COMPUTE) apply -input=false -auto-approve $(COMPUTE_VARS)
 
+# Destroying needs no image, but the variable must still pass its check (outside a git checkout the tag is empty).
+destroy-compute: COMPUTE_IMAGE = $(IMAGE_NAME):$(or $(IMAGE_TAG),none)
 destroy-compute: check-project ## Delete the VM, its service account and Dataproc (the lake is kept)
 	@$(READ_STORAGE_OUTPUTS); \
 	if [ -z "$$lake_bucket" ]; then \

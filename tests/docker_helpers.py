@@ -10,7 +10,6 @@
 
 import fnmatch
 import importlib.util
-import json
 import os
 import select
 import sqlite3
@@ -18,13 +17,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Self
 
+from tests.luigid_server import scheduler_api, wait_until_answering
 from tests.ports import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -75,15 +73,7 @@ class ContainerLuigid:
                 cwd=PROJECT, env={**os.environ, "LUIGI_CONFIG_PATH": str(self.config)},
                 stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                self.api("task_list", status="RUNNING")
-                return
-            except OSError:
-                if time.monotonic() > deadline or self._process.poll() is not None:
-                    raise RuntimeError(f"luigid did not come up:\n{self.log.read_text()[-3000:]}") from None
-                time.sleep(0.2)
+        wait_until_answering(self.port, self._process, self.log)
 
     def stop(self) -> int:
         """SIGTERM (what docker stop sends through tini and the entrypoint); luigid's exit status."""
@@ -95,9 +85,7 @@ class ContainerLuigid:
         return status
 
     def api(self, method: str, **data: object) -> dict:
-        query = urllib.parse.urlencode({"data": json.dumps(data)})
-        with urllib.request.urlopen(f"{self.url}/api/{method}?{query}", timeout=5) as response:
-            return json.load(response)["response"]
+        return scheduler_api(self.port, method, **data)
 
     def task_starts(self) -> Counter[str]:
         """How many times each task (by luigi task id) started running, from the SQLite task history."""

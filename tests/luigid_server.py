@@ -23,6 +23,21 @@ def scheduler_api(port: int, method: str, **data: object) -> dict[str, Any]:
         return json.load(response)["response"]
 
 
+def wait_until_answering(port: int, process: subprocess.Popen, log: Path | None = None) -> None:
+    """Return once luigid on `port` answers its API; raise (with the end of `log`, if given) when the process
+    ends first or it does not answer within STARTUP_S."""
+    deadline = time.monotonic() + STARTUP_S
+    while True:
+        try:
+            scheduler_api(port, "task_list", status="DONE")
+            return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                tail = f":\n{log.read_text()[-3000:]}" if log else ""
+                raise RuntimeError(f"luigid did not come up{tail}") from None
+            time.sleep(0.2)
+
+
 @contextmanager
 def running_luigid(state: Path) -> Iterator[int]:
     """luigid on a free 127.0.0.1 port, its state and logs in `state`; yields the port, then SIGTERM (so it
@@ -35,15 +50,7 @@ def running_luigid(state: Path) -> Iterator[int]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            try:
-                scheduler_api(port, "task_list", status="DONE")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("luigid did not come up") from None
-                time.sleep(0.2)
+        wait_until_answering(port, process)
         yield port
     finally:
         process.terminate()

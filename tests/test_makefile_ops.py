@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.terraform_stacks import evaluate_ok
+
 PROJECT = Path(__file__).resolve().parent.parent
 CLIS = ("terraform", "docker", "gcloud")
 OUTPUTS = {
@@ -146,6 +148,19 @@ def test_destroy_compute_works_without_the_storage_stack(cloud: FakeCloud, mode:
         "destroy", "-input=false", "-auto-approve",
         *compute_vars("p-openlibrary-lake", "gs://p-openlibrary-lake/lake", IMAGE),
     )  # fmt: skip
+
+
+def test_down_works_without_an_image_tag(cloud: FakeCloud, tmp_path: Path) -> None:
+    # outside a git checkout the default tag is empty
+    completed = cloud.make("down", "PROJECT_ID=olp-test-123", "IMAGE_TAG=")
+    assert completed.returncode == 0, completed.stderr
+    destroy = [call for call in cloud.calls() if call[1:3] == ["-chdir=terraform/compute", "destroy"]]
+    assert len(destroy) == 1
+    flags = destroy[0][destroy[0].index("-auto-approve") + 1 :]
+    variables = dict(value.split("=", 1) for flag, value in zip(flags[::2], flags[1::2], strict=True))
+    # the values pass the compute stack's own validation rules, as `terraform destroy` checks them first
+    image = evaluate_ok("compute", "var.image", variables, tmp_path / "terraform")
+    assert image.startswith("europe-west1-docker.pkg.dev/olp-test-123/openlibrary/pipeline:")
 
 
 @pytest.mark.parametrize("mode", ["no-state", "uninitialised"])

@@ -25,6 +25,7 @@ from google.protobuf.json_format import ParseError
 from luigi.freezing import recursively_unfreeze
 
 from spark.tables import CURATED, MARTS
+from tests.docker_helpers import docker_module
 from tests.terraform_stacks import (
     STACKS,
     TERRAFORM,
@@ -37,8 +38,8 @@ from tests.terraform_stacks import (
     only_block,
     terraform,
     terraform_env,
-    tool,
 )
+from tests.tools import tool
 
 PROJECT = "olp-test-123"
 BUCKET = f"{PROJECT}-openlibrary-lake"
@@ -211,7 +212,7 @@ def test_interface_variables_and_defaults(storage: Stack, compute: Stack) -> Non
     assert defaults["zone"] == ""
     assert defaults["cluster_name"] == "openlibrary"
     assert defaults["spark_runner"] == "dataproc"
-    assert defaults["cron_schedule"] == "0 6 2-8 * *", (
+    assert defaults["cron_schedule"] == docker_module("render_crontab").DEFAULT_SCHEDULE, (
         "the container's own default (docker/render_crontab.py)"
     )
     assert defaults["vm_machine_type"] == "e2-small"
@@ -341,8 +342,9 @@ def test_image_repository_keeps_recent_images(storage: Stack) -> None:
     assert set(policies) == {"KEEP", "DELETE"}
     assert only_block(policies["KEEP"], "most_recent_versions")["keep_count"] == "${var.keep_image_versions}"
     assert only_block(policies["DELETE"], "condition")["older_than"].endswith("s")
-    output = storage.outputs["image_repository"]["value"]
-    assert "-docker.pkg.dev/" in output and "repository_id" in output
+    output = storage.outputs["image_repository"]
+    assert output["value"] == "${local.image_repository}"
+    assert output["depends_on"] == ["${google_artifact_registry_repository.images}"]
 
 
 def test_bigquery_is_gated_by_create_bigquery(storage: Stack, scratch: Path) -> None:
@@ -439,11 +441,6 @@ def test_vm_may_act_as_the_dataproc_account_for_either_runner(compute: Stack) ->
         if body["member"] == LUIGI
     ]  # fmt: skip
     assert grants_to_luigi == ["luigi_acts_as_dataproc"]
-    # the binding serverless deployments already have (count = 1 before) is kept, not destroyed and re-made
-    assert {
-        "from": "google_service_account_iam_member.luigi_acts_as_dataproc[0]",
-        "to": "google_service_account_iam_member.luigi_acts_as_dataproc",
-    } in [{key: as_expression(value) for key, value in moved.items()} for moved in compute.moved]
     # the container may create the cluster from its first boot
     vm = compute.resource("google_compute_instance", "luigi")
     assert "${google_service_account_iam_member.luigi_acts_as_dataproc}" in vm["depends_on"]
@@ -679,13 +676,18 @@ def test_cloud_init_is_valid_yaml_and_passes_the_container_its_environment(
     assert config["runcmd"] == ["systemctl daemon-reload", "systemctl start --no-block openlibrary.service"]
 
 
-def test_tunnel_command_reaches_luigid_through_iap(scratch: Path) -> None:
+def test_tunnel_and_log_commands_reach_the_vm_through_iap(compute: Stack, scratch: Path) -> None:
     command = shlex.split(evaluate_ok("compute", "local.luigid_tunnel_command", COMPUTE_VARS, scratch))
     assert command[:4] == ["gcloud", "compute", "ssh", "openlibrary-luigi"]
     assert "--tunnel-through-iap" in command
     assert command[command.index("--zone") + 1] == "europe-west1-b"
     assert command[command.index("--project") + 1] == PROJECT
-    assert command[command.index("--") :] == ["--", "-N", "-L", "8082:127.0.0.1:8082"]
+    ssh = command[: command.index("--")]
+    assert command[len(ssh) :] == ["--", "-N", "-L", "8082:127.0.0.1:8082"]
+    logs = shlex.split(evaluate_ok("compute", "local.container_logs_command", COMPUTE_VARS, scratch))
+    assert logs == [*ssh, "--command", "sudo docker logs --follow --tail 200 openlibrary"]
+    for name in ("luigid_tunnel_command", "container_logs_command"):
+        assert compute.outputs[name]["value"] == f"${{local.{name}}}"
 
 
 # --- compute: Dataproc ---

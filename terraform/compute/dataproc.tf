@@ -71,7 +71,7 @@ resource "google_dataproc_cluster" "spark" {
 
     # Absent for a single-node cluster (worker_count = 0), as in cluster_config.
     dynamic "worker_config" {
-      for_each = { for key, group in local.cluster_config : key => group if key == "workerConfig" }
+      for_each = local.single_node ? [] : [local.cluster_config.workerConfig]
       content {
         num_instances = worker_config.value.numInstances
         machine_type  = worker_config.value.machineTypeUri

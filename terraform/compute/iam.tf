@@ -77,12 +77,6 @@ resource "google_service_account_iam_member" "luigi_acts_as_dataproc" {
   member             = "serviceAccount:${google_service_account.luigi.email}"
 }
 
-# Granted for serverless only before the cluster runner created clusters: the same binding, kept in place.
-moved {
-  from = google_service_account_iam_member.luigi_acts_as_dataproc[0]
-  to   = google_service_account_iam_member.luigi_acts_as_dataproc
-}
-
 resource "google_project_iam_member" "dataproc_worker" {
   project = var.project_id
   role    = "roles/dataproc.worker"

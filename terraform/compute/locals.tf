@@ -12,7 +12,6 @@ locals {
   staging_bucket_name = "${var.project_id}-${var.name_prefix}-dataproc"
 
   vm_sa_id            = "${var.name_prefix}-luigi"
-  vm_sa_email         = "${local.vm_sa_id}@${var.project_id}.iam.gserviceaccount.com"
   dataproc_sa_id      = "${var.name_prefix}-dataproc"
   dataproc_sa_email   = "${local.dataproc_sa_id}@${var.project_id}.iam.gserviceaccount.com"
   subnetwork_resource = "projects/${var.project_id}/regions/${var.region}/subnetworks/${local.subnet_name}"
@@ -75,13 +74,13 @@ locals {
     },
     # A single-node cluster has no workerConfig at all (Dataproc's rule for single node clusters: the
     # property above, and no worker groups in the request).
-    { for key, group in {
+    local.single_node ? {} : {
       workerConfig = {
         numInstances   = var.worker_count
         machineTypeUri = var.worker_machine_type
         diskConfig     = local.cluster_disk
       }
-    } : key => group if !local.single_node },
+    },
   )
 
   # Where luigid keeps its state on the VM: the stateful partition survives reboots (not a new VM).
@@ -127,5 +126,8 @@ locals {
     "dataproc.batches.list",
   ]
 
-  luigid_tunnel_command = "gcloud compute ssh ${local.vm_name} --project ${var.project_id} --zone ${local.zone} --tunnel-through-iap -- -N -L 8082:127.0.0.1:8082"
+  # SSH to the VM through IAP (it has no public IP), then a tunnel to luigid or a command.
+  iap_ssh                = "gcloud compute ssh ${local.vm_name} --project ${var.project_id} --zone ${local.zone} --tunnel-through-iap"
+  luigid_tunnel_command  = "${local.iap_ssh} -- -N -L 8082:127.0.0.1:8082"
+  container_logs_command = "${local.iap_ssh} --command 'sudo docker logs --follow --tail 200 openlibrary'"
 }

@@ -40,5 +40,5 @@ output "luigid_tunnel_command" {
 
 output "container_logs_command" {
   description = "Follows the container's log (luigid, cron, every pipeline run) over IAP SSH."
-  value       = "gcloud compute ssh ${google_compute_instance.luigi.name} --project ${var.project_id} --zone ${local.zone} --tunnel-through-iap --command 'sudo docker logs --follow --tail 200 openlibrary'"
+  value       = local.container_logs_command
 }

@@ -5,12 +5,14 @@ output "lake_bucket" {
 
 output "lake_root" {
   description = "The pipeline's lake root, gs://{bucket}/{lake_prefix} (LAKE_ROOT; input lake_root of terraform/compute)."
-  value       = "gs://${google_storage_bucket.lake.name}/${var.lake_prefix}"
+  value       = local.lake_root
+  depends_on  = [google_storage_bucket.lake]
 }
 
 output "image_repository" {
   description = "Artifact Registry Docker repository the image is pushed to: {region}-docker.pkg.dev/{project}/{repository}."
-  value       = "${google_artifact_registry_repository.images.location}-docker.pkg.dev/${google_artifact_registry_repository.images.project}/${google_artifact_registry_repository.images.repository_id}"
+  value       = local.image_repository
+  depends_on  = [google_artifact_registry_repository.images]
 }
 
 output "bigquery_dataset" {
