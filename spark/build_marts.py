@@ -166,15 +166,26 @@ def build_marts(curated: dict[str, DataFrame]) -> dict[str, DataFrame]:
     return {name: tables.conform(frame, tables.MARTS[name]) for name, frame in marts.items()}
 
 
+def _read_table(spark: SparkSession, curated_url: str, table: str) -> DataFrame:
+    return spark.read.schema(tables.CURATED[table]).parquet(f"{curated_url.rstrip('/')}/{table}")
+
+
 def read_curated(spark: SparkSession, curated_url: str, dumps: Sequence[str]) -> dict[str, DataFrame]:
     """The curated tables of the given dumps; empty frames (with the contract's schema) for the others."""
     present = {table for dump in dumps for table in tables.DUMP_TABLES[dump]}
     return {
-        table: spark.read.schema(schema).parquet(f"{curated_url.rstrip('/')}/{table}")
-        if table in present
-        else spark.createDataFrame([], schema)
+        table: (
+            _read_table(spark, curated_url, table) if table in present else spark.createDataFrame([], schema)
+        )
         for table, schema in tables.CURATED.items()
     }
+
+
+def read_primary_tables(spark: SparkSession, curated_url: str, dumps: Sequence[str]) -> dict[str, DataFrame]:
+    """The primary table of each dump (the first it feeds): all that the change against an earlier release
+    compares, and all that the pipeline checks is still there before naming that release."""
+    primary = [tables.DUMP_TABLES[dump][0] for dump in dumps]
+    return {table: _read_table(spark, curated_url, table) for table in primary}
 
 
 def run(spark: SparkSession, args: Any) -> dict[str, Any]:
@@ -200,7 +211,7 @@ def run(spark: SparkSession, args: Any) -> dict[str, Any]:
             raise RuntimeError(f"fan-out in the fact marts: {fan_out}")
         progress.step("summarise")
         previous = (
-            (args.previous_release, read_curated(spark, args.previous_curated, dumps))
+            (args.previous_release, read_primary_tables(spark, args.previous_curated, dumps))
             if args.previous_curated
             else None
         )

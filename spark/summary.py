@@ -103,7 +103,8 @@ def release_summary(
     previous: tuple[str, dict[str, DataFrame]] | None,
 ) -> dict[str, Any]:
     """The summary document: editions per year, top subjects, ratings, shelves, and the change against
-    `previous` ((release, its curated tables)), which is None when the lake holds no earlier release.
+    `previous` ((release, the primary table of each dump)), which is None when the lake holds no earlier
+    release.
     """
     return {
         "editions_by_publish_year": _rows(editions_by_publish_year(curated["editions"])),

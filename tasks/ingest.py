@@ -43,7 +43,7 @@ class IngestDump(luigi.Task):
     dump = luigi.ChoiceParameter(choices=config.DUMPS, description="Which dump file")
 
     def output(self) -> luigi.Target:
-        return current_lake().target(*self._manifest_path())
+        return current_lake().target(*self.manifest_path())
 
     def run(self) -> None:
         lake = current_lake()
@@ -71,14 +71,15 @@ class IngestDump(luigi.Task):
         verify(url, result, published)
         manifest = self._manifest(url, result, started_at, time.monotonic() - started)
         manifest["integrity"] = {"md5_verified": published.md5 is not None, "note": published.note}
-        lake.write_json(manifest, *self._manifest_path())
+        lake.write_json(manifest, *self.manifest_path())
         report(
             100,
             f"done: {result.source_bytes / MB:,.1f} MB, {result.lines:,} lines in {len(result.parts)} parts",
             final=True,
         )
 
-    def _manifest_path(self) -> tuple[str, ...]:
+    def manifest_path(self) -> tuple[str, ...]:
+        """Where the manifest is, as lake path parts (what TransformDump reads)."""
         return ("raw", self.release, self.dump, "_MANIFEST.json")
 
     def _manifest(self, url: str, result: RechunkResult, started_at: dt.datetime, seconds: float) -> dict:

@@ -20,11 +20,10 @@ def previous_release(lake: Lake, release: str, dumps: list[str]) -> str | None:
     primary table of every dump in `dumps` is still there (curated/{date}/{table}/_SUCCESS).
     """
     prefix = lake.url("reports").rstrip("/") + "/"
-    dates = {url.removeprefix(prefix).split("/")[0] for url in lake.listdir("reports")}
-    for date in sorted((d for d in dates if is_release_date(d) and d < release), reverse=True):
-        if lake.exists("reports", date, "report.json") and all(
-            lake.flag("curated", date, DUMP_TABLES[dump][0]).exists() for dump in dumps
-        ):
+    reported = [url.removeprefix(prefix).split("/") for url in lake.listdir("reports")]
+    dates = {date for date, *rest in reported if rest == ["report.json"] and is_release_date(date)}
+    for date in sorted((d for d in dates if d < release), reverse=True):
+        if all(lake.flag("curated", date, DUMP_TABLES[dump][0]).exists() for dump in dumps):
             return date
     return None
 

@@ -54,6 +54,9 @@ def release_report(lake: Lake, release: str, dumps: list[str]) -> dict[str, Any]
     }
 
 
+PAGE, DOCUMENT = "report.html", "report.json"  # in reports/{release}/; the document is written last
+
+
 @requires(BuildMarts)
 class RunReport(luigi.Task):
     """Writes reports/{release}/report.html (the charts page), then, last, reports/{release}/report.json
@@ -61,17 +64,18 @@ class RunReport(luigi.Task):
     the visualiser is the page, as a browser opens it (file:// or https://storage.cloud.google.com/...).
     """
 
-    def output(self) -> luigi.Target:
-        return current_lake().target("reports", self.release, "report.json")
+    def output(self) -> dict[str, luigi.Target]:
+        lake = current_lake()
+        return {name: lake.target("reports", self.release, name) for name in (PAGE, DOCUMENT)}
 
     def complete(self) -> bool:
-        return complete_with_inputs(self) and current_lake().exists("reports", self.release, "report.html")
+        return complete_with_inputs(self)
 
     def run(self) -> None:
         lake = current_lake()
-        lake.remove("reports", self.release, "report.json")  # the page is about to change
+        lake.remove("reports", self.release, DOCUMENT)  # the page is about to change
         report = release_report(lake, self.release, list(config.openlibrary().dumps))
-        with lake.open_write("reports", self.release, "report.html") as page:
+        with lake.open_write("reports", self.release, PAGE) as page:
             page.write(render_page(report).encode("utf-8"))
-        lake.write_json(report, "reports", self.release, "report.json")
-        self.set_tracking_url(lake.browser_url("reports", self.release, "report.html"))
+        lake.write_json(report, "reports", self.release, DOCUMENT)
+        self.set_tracking_url(lake.browser_url("reports", self.release, PAGE))

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import tasks  # noqa: F401 - applies .env and SECTION_KEY variables to the configuration
 from tasks.context import current_lake
 from tasks.release import ReleaseParameter
+from tasks.report import PAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,13 +24,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     release = ReleaseParameter().normalize(args.release)
     lake = current_lake()
-    if not lake.exists("reports", release, "report.html"):
+    if not lake.exists("reports", release, PAGE):
         print(
-            f"no run report for {release}: {lake.url('reports', release, 'report.html')} is missing",
-            file=sys.stderr,
+            f"no run report for {release}: {lake.url('reports', release, PAGE)} is missing", file=sys.stderr
         )
         return 1
-    print(f"report: {lake.browser_url('reports', release, 'report.html')}")
+    print(f"report: {lake.browser_url('reports', release, PAGE)}")
     return 0
 
 

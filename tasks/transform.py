@@ -28,13 +28,14 @@ class TransformDump(luigi.Task):
     def run(self) -> None:
         lake = current_lake()
         lake.remove(*self._metrics_path())  # tables are about to change: nothing may look complete meanwhile
-        manifest = lake.read_json("raw", self.release, self.dump, "_MANIFEST.json")
+        manifest_path = self.requires().manifest_path()
+        manifest = lake.read_json(*manifest_path)
         report = ProgressReport(self)
         current_runner().run(
             "transform_dump",
             [
                 "--dump", self.dump,
-                "--manifest", lake.url("raw", self.release, self.dump, "_MANIFEST.json"),
+                "--manifest", lake.url(*manifest_path),
                 "--curated", lake.url("curated", self.release),
                 "--quarantine", lake.url("quarantine", self.release, self.dump),
                 "--metrics", lake.url(*self._metrics_path()),

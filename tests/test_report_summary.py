@@ -1,11 +1,12 @@
 """The summary the run report charts (spark/summary.py), on small frames with a local SparkSession."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
-from spark.build_marts import parse_args
+from spark.build_marts import parse_args, read_primary_tables
 from spark.summary import (
     RECORD_KEYS,
     editions_by_publish_year,
@@ -182,3 +183,14 @@ def test_the_job_takes_the_previous_release_with_its_curated_url_or_neither(
     with pytest.raises(SystemExit):
         parse_args([*base, "--previous-release", "2026-09-30"])
     assert "--previous-release and --previous-curated go together" in capsys.readouterr().err
+
+
+def test_an_earlier_release_is_read_by_its_primary_tables_alone(spark: SparkSession, tmp_path: Path) -> None:
+    earlier = tmp_path / "curated"
+    works = [{"work_key": "/works/OL1W", "title": "One"}, {"work_key": "/works/OL2W", "title": "Two"}]
+    frame(spark, CURATED, "works", works).write.parquet(str(earlier / "works"))
+    assert DUMP_TABLES["works"][1:], "works feeds more tables than its primary one"
+    # work_authors, the works dump's other table, is not in this earlier release: it is not read
+    read = read_primary_tables(spark, str(earlier), ["works"])
+    assert list(read) == ["works"]
+    assert sorted(row["work_key"] for row in read["works"].collect()) == ["/works/OL1W", "/works/OL2W"]
