@@ -68,7 +68,7 @@ class GcsWriter(io.BufferedIOBase):
     def __init__(self, blob: storage.Blob, chunk_bytes: int, **upload_kwargs: Any) -> None:
         super().__init__()
         self.name = f"gs://{blob.bucket.name}/{blob.name}"
-        # ignore_flush: wrappers such as GzipFile flush; GCS can only "flush" by finalising.
+        # ignore_flush: a flush() (io wrappers call it) must not finalise the upload, the only flush GCS has.
         self._writer = BlobWriter(blob, chunk_size=chunk_bytes, ignore_flush=True, **upload_kwargs)
 
     def writable(self) -> bool:

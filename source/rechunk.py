@@ -86,7 +86,7 @@ def rechunk(
     stages = [
         threading.Thread(
             target=_split_stage,
-            args=(compressed, segments, gunzip, splitter, name, errors),
+            args=(compressed, segments, gunzip, splitter, errors),
             name="rechunk-split",
             daemon=True,
         ),
@@ -186,7 +186,6 @@ def _split_stage(
     outbox: "_Channel[_Segment | _Signal]",
     gunzip: "_Gunzip",
     splitter: "_Splitter",
-    name: str,
     errors: list[BaseException],
 ) -> None:
     """Gunzip the chunks and cut the lines into part segments, until END (checked) or ABORT.
@@ -204,8 +203,8 @@ def _split_stage(
             outbox.put(splitter.rest())
             return
         gunzip.finish()
-        if splitter.bytes_in == 0:
-            raise CorruptDumpError(f"{name}: the dump holds no records")
+        if gunzip.bytes_out == 0:
+            raise CorruptDumpError(f"{gunzip.name}: the dump holds no records")
         for segment in splitter.finish():
             if not outbox.put(segment):
                 return
@@ -243,9 +242,9 @@ class _Gunzip:
         self.bytes_in = 0
         self._member: igzip_lib.IgzipDecompressor | None = None  # the member being read
 
-    def feed(self, data: bytes, room: Callable[[], int] | None = None) -> Iterator[bytes]:
-        """The decompressed bytes of `data`, in blocks of at most BLOCK_BYTES (and at most `room()`,
-        asked before each block, so the blocks can fill a consumer's buffer exactly)."""
+    def feed(self, data: bytes, room: Callable[[], int]) -> Iterator[bytes]:
+        """The decompressed bytes of `data`, in blocks of at most BLOCK_BYTES and at most `room()`, asked
+        before each block, so the blocks can fill a consumer's buffer exactly."""
         self.bytes_in += len(data)
         while True:
             if self._member is None:
@@ -255,7 +254,7 @@ class _Gunzip:
                     return
                 self._member = igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_GZIP)
             try:
-                block = self._member.decompress(data, min(BLOCK_BYTES, room()) if room else BLOCK_BYTES)
+                block = self._member.decompress(data, min(BLOCK_BYTES, room()))
             except igzip_lib.IsalError as error:
                 raise CorruptDumpError(f"{self.name}: corrupt gzip data ({error})") from error
             data = b""
@@ -284,7 +283,6 @@ class _Splitter:
 
     def __init__(self, part_bytes: int) -> None:
         self.part_bytes = part_bytes
-        self.bytes_in = 0
         self.pending_line = False  # the last byte seen was not a line end
         self._pieces: list[bytes | memoryview] = []  # the current segment's bytes so far
         self._filled = 0  # bytes in _pieces
@@ -312,7 +310,6 @@ class _Splitter:
             elif self._filled >= SEGMENT_BYTES:
                 yield self._take(ends_part=False)
         if block:
-            self.bytes_in += len(block)
             self.pending_line = not block.endswith(b"\n")
 
     def finish(self) -> Iterator[_Segment]:
