@@ -16,11 +16,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench import ROOT
 from bench.measure import Run, run_command
 from bench.serve import FileServer
 from bench.synth import SyntheticDump
 
-ROOT = Path(__file__).resolve().parent.parent
 DUMP = "editions"
 
 
@@ -82,7 +82,6 @@ def empty_local(lake_root: Path) -> None:
 @contextmanager
 def gcs_lake() -> Iterator[tuple[str, object]]:
     """fake-gcs-server on 127.0.0.1 with a bucket `bench`; yields (emulator URL, client)."""
-    sys.path.insert(0, str(ROOT))
     from tests.gcs_emulator import emulator_client, gcs_emulator
 
     with gcs_emulator() as url:

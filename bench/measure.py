@@ -1,7 +1,6 @@
 """Timing helpers: run a command as a child process and record its wall time and peak memory."""
 
 import os
-import statistics
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -46,18 +45,3 @@ def run_command(
         tail = log.read_text(errors="replace")[-3000:] if log else ""
         raise CommandFailed(f"{' '.join(argv)} exited {process.returncode}:\n{tail}")
     return Run(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024)
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
-def marginal_rate(small_size: float, small_seconds: float, large_size: float, large_seconds: float) -> float:
-    """Throughput of the extra work: (size difference) / (time difference), start-up costs cancelled."""
-    extra = large_seconds - small_seconds
-    if extra <= 0:
-        raise ValueError(
-            f"the larger input ({large_size}) did not take longer "
-            f"({large_seconds:.2f}s <= {small_seconds:.2f}s)"
-        )
-    return (large_size - small_size) / extra

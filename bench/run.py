@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from bench import ROOT
 from bench import ingest as ingest_bench
 from bench import transform as transform_bench
 from bench.eventlog import stage_costs
@@ -27,7 +28,6 @@ from bench.serve import FileServer
 from bench.synth import SyntheticDump, build
 from tasks import config
 
-ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "data" / "bench"
 
 

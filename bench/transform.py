@@ -10,18 +10,16 @@ GC and compression the second core).
 """
 
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
 
+from bench import ROOT
 from bench.ingest import DUMP, release_of
 from bench.measure import Run, run_command
 from bench.synth import SyntheticDump
-from runners.local import LocalSparkRunner, spark_submit_executable
+from runners.local import LocalSparkRunner, child_environment
 from tasks import config
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def spark_settings() -> tuple[str, dict[str, str]]:
@@ -29,10 +27,6 @@ def spark_settings() -> tuple[str, dict[str, str]]:
     config.apply_environment()
     settings = config.spark()
     return settings.driver_memory, dict(settings.conf)
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
 
 
 def _pin(cores: int) -> list[str]:
@@ -56,7 +50,7 @@ def transform(lake_root: Path, megabytes: int, cores: int, log: Path, extra_conf
             "--metrics", str(lake_root / "curated" / release / "_metrics" / f"{DUMP}.json"),
         ],
     )  # fmt: skip
-    run = run_command([*_pin(cores), *command], env=_env(), log=log, cwd=ROOT)
+    run = run_command([*_pin(cores), *command], env=child_environment(), log=log, cwd=ROOT)
     metrics = json.loads((lake_root / "curated" / release / "_metrics" / f"{DUMP}.json").read_text())
     if metrics["written"] != metrics["lines"]:
         raise RuntimeError(f"transform of {release}: {metrics['written']} rows of {metrics['lines']} lines")
@@ -88,14 +82,12 @@ def original(dump: SyntheticDump, work: Path, cores: int, log: Path) -> Run:
     work.mkdir(parents=True)
     text, raw, out = work / "dump.txt", work / "raw", work / "out"
     submit = [
-        spark_submit_executable(), "--master", f"local[{cores}]", "--driver-memory", driver_memory,
-        *(arg for key, value in sorted({"spark.sql.session.timeZone": "UTC", **conf}.items())
-          for arg in ("--conf", f"{key}={value}")),
+        *LocalSparkRunner(f"local[{cores}]", driver_memory, conf).submit_options(),
         str(ROOT / "bench" / "jobs" / "original.py"), str(text), str(raw), str(out),
     ]  # fmt: skip
     script = f"gzip -dc {dump.path} > {text} && {' '.join(_pin(cores) + submit)}"
     try:
-        return run_command(script, env=_env(), log=log, cwd=ROOT)
+        return run_command(script, env=child_environment(), log=log, cwd=ROOT)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -107,6 +99,6 @@ def duckdb(dump: SyntheticDump, work: Path, cores: int, log: Path) -> Run:
     out.unlink(missing_ok=True)
     command = [*_pin(cores), sys.executable, "-m", "bench.duck", str(dump.path), str(out), str(cores)]
     try:
-        return run_command(command, env=_env(), log=log, cwd=ROOT)
+        return run_command(command, env=child_environment(), log=log, cwd=ROOT)
     finally:
         out.unlink(missing_ok=True)

@@ -40,7 +40,7 @@ def make_runner(
         }
         if name == "dataproc":
             return DataprocJobRunner(
-                cluster=settings["cluster"], cluster_config=settings.get("cluster_config") or None, **common
+                cluster=settings["cluster"], cluster_config=settings.get("cluster_config"), **common
             )
         return DataprocServerlessRunner(
             runtime_version=settings.get("runtime_version", "2.2"),

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from runners.base import JobProgress, SparkJobError, job_file, package_zip
+from spark.progress import PREFIX as PROGRESS
 
 logger = logging.getLogger("luigi-interface")
 
@@ -43,7 +44,9 @@ def spark_submit_executable() -> str:
     return found
 
 
-PROGRESS_PREFIX = "OLPROGRESS "  # lines the jobs print (spark/progress.py)
+def child_environment() -> dict[str, str]:
+    """The environment of a spark-submit child: this Python runs the driver and the workers."""
+    return {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
 
 
 def parse_progress(line: str) -> JobProgress | None:
@@ -52,10 +55,10 @@ def parse_progress(line: str) -> JobProgress | None:
     A step can run several Spark stages one after another, so the tasks of the stage running now say how far
     into its step the job is, but never that the step is over: only the job's last line (`finished`) is 100 %.
     """
-    if not line.startswith(PROGRESS_PREFIX):
+    if not line.startswith(PROGRESS):
         return None
     try:
-        seen = json.loads(line.removeprefix(PROGRESS_PREFIX))
+        seen = json.loads(line.removeprefix(PROGRESS))
         step_no, steps = int(seen["step_no"]), int(seen["steps"])
         done, tasks = int(seen["tasks_done"]), int(seen["tasks"])
     except (ValueError, KeyError, TypeError):
@@ -119,7 +122,8 @@ class LocalSparkRunner:
                 "or run Spark on Dataproc"
             )
 
-    def command(self, job: str, args: Sequence[str]) -> list[str]:
+    def submit_options(self) -> list[str]:
+        """spark-submit with what comes before a job file: master, driver memory, the spark/ package, conf."""
         conf = {"spark.sql.session.timeZone": "UTC", **self.conf}
         command = [
             spark_submit_executable(),
@@ -132,7 +136,10 @@ class LocalSparkRunner:
         ]
         for key, value in sorted(conf.items()):
             command += ["--conf", f"{key}={value}"]
-        return [*command, str(job_file(job)), *args]
+        return command
+
+    def command(self, job: str, args: Sequence[str]) -> list[str]:
+        return [*self.submit_options(), str(job_file(job)), *args]
 
     def run(
         self,
@@ -147,7 +154,7 @@ class LocalSparkRunner:
         self.check_connector()
         java_executable()
         command = self.command(job, args)
-        env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+        env = child_environment()
         logger.info("spark-submit %s %s", job, " ".join(args))
         if on_status:
             on_status(f"running Spark job {job} on {self.master}")

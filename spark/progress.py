@@ -7,6 +7,7 @@ these lines into the task's progress; elsewhere (Dataproc's driver output) they 
 
 import json
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from types import TracebackType
@@ -32,6 +33,7 @@ class ProgressPrinter:
         self.every_s = every_s
         self._current = 0
         self._stopped = threading.Event()
+        self._printing = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
 
     def step(self, name: str) -> None:
@@ -71,4 +73,7 @@ class ProgressPrinter:
             self._print(self.snapshot())
 
     def _print(self, snapshot: dict[str, Any]) -> None:
-        print(PREFIX + json.dumps(snapshot), file=self.out, flush=True)
+        out = self.out or sys.stdout
+        with self._printing:  # step() and the thread both print: one whole line at a time
+            out.write(PREFIX + json.dumps(snapshot) + "\n")
+            out.flush()
