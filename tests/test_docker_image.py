@@ -4,6 +4,7 @@
 import json
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -119,6 +120,24 @@ def test_the_image_installs_the_project_with_the_same_pins_as_the_tests() -> Non
     assert scheduler and all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", pin) for pin in scheduler)
     sqlalchemy = next(pin for pin in scheduler if pin.lower().startswith("sqlalchemy=="))
     assert sqlalchemy.split("==")[1].startswith("1."), "luigi 3.8.1's task history needs SQLAlchemy < 2"
+
+
+def test_the_dependencies_are_installed_before_the_code_is_copied(tmp_path: Path) -> None:
+    steps = instructions()
+    first_code_copy = next(i for i, (keyword, arguments) in enumerate(steps) if arguments == "tasks/ tasks/")
+    installs = [i for i, (keyword, arguments) in enumerate(steps) if "-r requirements.txt" in arguments]
+    assert len(installs) == 1 and installs[0] < first_code_copy
+    # the step's own command, run on pyproject.toml: exactly the project's pins and the scheduler extra's
+    command = re.search(r"(python -c '[^']*') > requirements.txt", steps[installs[0]][1])
+    assert command
+    (tmp_path / "pyproject.toml").write_bytes((PROJECT / "pyproject.toml").read_bytes())
+    listed = subprocess.run(
+        ["bash", "-c", command.group(1).replace("python", sys.executable, 1)],
+        cwd=tmp_path, capture_output=True, text=True, check=True, timeout=30,
+    ).stdout.split()  # fmt: skip
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
+    assert listed == project["dependencies"] + project["optional-dependencies"]["scheduler"]
+    assert all("==" in pin for pin in listed)
 
 
 def test_every_package_of_the_project_is_copied_into_the_build_stage() -> None:
