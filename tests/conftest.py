@@ -16,9 +16,17 @@ from tasks import OpenLibraryPipeline
 from tests.dumpserver import DumpServer
 from tests.earlier_release import EARLIER_RELEASE, earlier_sample_release
 from tests.gcs_emulator import gcs_emulator
+from tests.luigid_server import running_luigid
 from tests.pipeline_helpers import DUMPS, RELEASE, luigi_config, pipeline_settings, sample_release
 
 pytest_plugins = ["tests.reliability"]
+
+
+@pytest.fixture
+def luigid(tmp_path: Path) -> Iterator[int]:
+    """A real luigid on a free 127.0.0.1 port for this test, stopped after it."""
+    with running_luigid(tmp_path / "luigid") as port:
+        yield port
 
 
 @pytest.fixture(scope="session")

@@ -83,3 +83,10 @@ def emulator_client(url: str) -> storage.Client:
     return storage.Client(
         credentials=AnonymousCredentials(), project="emulator", client_options={"api_endpoint": url}
     )
+
+
+def upload_folder(bucket: storage.Bucket, folder: Path, prefix: str) -> None:
+    """The files below `folder` as objects under `prefix` (not Spark's hidden .crc side files)."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            bucket.blob(f"{prefix}/{path.relative_to(folder).as_posix()}").upload_from_filename(str(path))

@@ -2,6 +2,9 @@
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +20,8 @@ from source.sample import SAMPLE_RELEASE, build_sample_release
 RELEASE = SAMPLE_RELEASE
 DUMPS = ("authors", "works", "editions", "ratings", "reading-log", "redirects")
 SPARK_CONF = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"}
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 def pipeline_settings(base_url: str, lake_root: Path) -> dict[str, dict[str, str]]:
@@ -97,3 +102,29 @@ def read_table(folder: Path) -> list[dict[str, Any]]:
     """All rows of a Parquet folder written by Spark, read with pyarrow (an independent reader)."""
     assert (folder / "_SUCCESS").exists(), f"{folder} is not complete"
     return pq.read_table(folder).to_pylist()
+
+
+def run_luigi(
+    tmp_path: Path, base_url: str, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """`python -m luigi --module tasks ARGS --local-scheduler` run to its end in a child process, configured
+    by pipeline_settings(base_url, tmp_path / "lake") (in tmp_path / "luigi.cfg") and `env`."""
+    config = write_config_file(tmp_path / "luigi.cfg", pipeline_settings(base_url, tmp_path / "lake"))
+    return subprocess.run(
+        [sys.executable, "-m", "luigi", "--module", "tasks", *args, "--local-scheduler"],
+        cwd=PROJECT, env={**os.environ, **(env or {}), "LUIGI_CONFIG_PATH": str(config)},
+        capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+TIMING = {"started_at", "duration_s"}  # the keys of a manifest or metrics document that differ run to run
+
+
+def without_timing(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key not in TIMING}
+
+
+def raw_files(lake: Path, dump: str = "works") -> dict[str, bytes]:
+    """The files of raw/{RELEASE}/{dump} (parts and manifest) by name; empty when the folder is absent."""
+    folder = lake / "raw" / RELEASE / dump
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())} if folder.exists() else {}

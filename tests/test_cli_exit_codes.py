@@ -1,27 +1,15 @@
 """What cron sees: refused releases and failed tasks exit non-zero, naming the file, publishing nothing."""
 
 import gzip
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.dumpserver import DumpServer
-from tests.pipeline_helpers import DUMPS, RELEASE, pipeline_settings, sample_release, write_config_file
+from tests.pipeline_helpers import DUMPS, RELEASE, run_luigi, sample_release
 
 PROJECT = Path(__file__).resolve().parent.parent
 SCHEDULING_ERROR, TASK_FAILED = 35, 30  # luigi.cfg [retcode]
-
-
-def run_luigi(tmp_path: Path, base_url: str, *args: str) -> subprocess.CompletedProcess:
-    config = write_config_file(tmp_path / "luigi.cfg", pipeline_settings(base_url, tmp_path / "lake"))
-    return subprocess.run(
-        [sys.executable, "-m", "luigi", "--module", "tasks", *args, "--local-scheduler"],
-        cwd=PROJECT, env={**os.environ, "LUIGI_CONFIG_PATH": str(config)},
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
 
 
 def refusal(stderr: str) -> str:

@@ -85,6 +85,6 @@ def test_the_cluster_config_reaches_the_runner_from_the_environment(
 def test_an_empty_cluster_config_means_none(pinned_config, monkeypatch: pytest.MonkeyPatch) -> None:
     """`DATAPROC_CLUSTER_CONFIG=` as .env.example has it: no config, not a parse error."""
     monkeypatch.setenv("DATAPROC_CLUSTER_CONFIG", "")
-    with luigi_config({"dataproc": {"cluster_config": "{}"}}):
+    with luigi_config({"dataproc": {"cluster_config": '{"workerConfig": {"numInstances": 2}}'}}):
         apply_environment()
         assert dict(config.dataproc().cluster_config) == {}

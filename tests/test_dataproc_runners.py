@@ -190,11 +190,13 @@ def test_the_driver_output_tail_is_in_the_error(fake: FakeDataproc, tmp_path, gc
         cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
 
 
-def test_transient_api_errors_on_submit_and_poll_are_retried(fake: FakeDataproc, tmp_path) -> None:
-    fake.faults = [503, 429]  # the first GET (does the job exist?) and its retry
+def test_transient_api_errors_on_the_cluster_lookup_are_retried(fake: FakeDataproc, tmp_path) -> None:
+    fake.faults = [503, 429]  # the first GET (is the cluster there?) and its retry
     runner = cluster_runner(fake, tmp_path)
     runner.run("transform_dump", ARGS, job_key=KEY)
-    assert [r.method for r in fake.requests[:3]] == ["GET", "GET", "GET"]
+    cluster = f"/v1/projects/proj/regions/europe-west1/clusters/{CLUSTER}"
+    assert [(r.method, r.path) for r in fake.requests[:3]] == [("GET", cluster)] * 3
+    assert fake.cluster_creations() == []
     assert len(fake.submissions()) == 1
 
 

@@ -1,9 +1,6 @@
 """A failed task is mailed to the address in [email] receiver (set here from the environment), through a real
 SMTP server on 127.0.0.1."""
 
-import os
-import subprocess
-import sys
 from email.message import Message
 from pathlib import Path
 
@@ -11,10 +8,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
 
 from tests.dumpserver import DumpServer
-from tests.pipeline_helpers import DUMPS, RELEASE, pipeline_settings, sample_release, write_config_file
+from tests.pipeline_helpers import DUMPS, RELEASE, run_luigi, sample_release
 from tests.ports import free_port
 
-PROJECT = Path(__file__).resolve().parent.parent
+TASK_FAILED = 30  # luigi.cfg [retcode]
 
 
 class Inbox(MessageHandler):
@@ -35,22 +32,16 @@ def test_a_failed_task_is_mailed_to_the_configured_receiver(tmp_path: Path) -> N
     smtp.start()
     try:
         with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
-            config = write_config_file(
-                tmp_path / "luigi.cfg", pipeline_settings(server.url, tmp_path / "lake")
-            )
             environment = {
-                "LUIGI_CONFIG_PATH": str(config), "EMAIL_RECEIVER": "data-team@example.org",
-                "EMAIL_SENDER": "pipeline@example.org", "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": str(port), "SMTP_NO_TLS": "true",
+                "EMAIL_RECEIVER": "data-team@example.org", "EMAIL_SENDER": "pipeline@example.org",
+                "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_NO_TLS": "true",
             }  # fmt: skip
-            completed = subprocess.run(
-                [sys.executable, "-m", "luigi", "--module", "tasks", "IngestDump", "--release", RELEASE,
-                 "--dump", "works", "--local-scheduler"],
-                cwd=PROJECT, env={**os.environ, **environment}, capture_output=True, text=True, timeout=120,
-            )  # fmt: skip
+            completed = run_luigi(
+                tmp_path, server.url, "IngestDump", "--release", RELEASE, "--dump", "works", env=environment
+            )
     finally:
         smtp.stop()
-    assert completed.returncode == 30, completed.stderr[-2000:]
+    assert completed.returncode == TASK_FAILED, completed.stderr[-2000:]
     (mail,) = inbox.messages
     assert mail["To"] == "data-team@example.org" and mail["From"] == "pipeline@example.org"
     assert mail["Subject"].startswith(

@@ -14,10 +14,17 @@ from luigi.execution_summary import LuigiStatusCode
 from source.download import MAX_RESUMES
 from tasks.ingest import IngestDump
 from tests.dumpserver import DumpServer
-from tests.pipeline_helpers import DUMPS, RELEASE, luigi_config, pipeline_settings, sample_release
+from tests.pipeline_helpers import (
+    DUMPS,
+    RELEASE,
+    luigi_config,
+    pipeline_settings,
+    raw_files,
+    sample_release,
+    without_timing,
+)
 
 NAME = f"ol_dump_works_{RELEASE}.txt.gz"
-TIMING = {"started_at", "duration_s"}
 
 
 @pytest.fixture
@@ -43,17 +50,9 @@ def ingest(server: DumpServer, lake: Path) -> tuple[luigi.execution_summary.Luig
     return result, errors
 
 
-def raw_files(lake: Path) -> dict[str, bytes]:
-    folder = lake / "raw" / RELEASE / "works"
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())} if folder.exists() else {}
-
-
 def same_ingest(clean: dict[str, bytes], other: dict[str, bytes]) -> bool:
     """The same parts, byte for byte, and the same manifest but for its timing."""
-    manifests = [
-        {k: v for k, v in json.loads(files["_MANIFEST.json"]).items() if k not in TIMING}
-        for files in (clean, other)
-    ]
+    manifests = [without_timing(json.loads(files["_MANIFEST.json"])) for files in (clean, other)]
     parts = [{k: v for k, v in files.items() if k != "_MANIFEST.json"} for files in (clean, other)]
     return manifests[0] == manifests[1] and parts[0] == parts[1]
 

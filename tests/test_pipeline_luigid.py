@@ -6,7 +6,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import luigi.interface
@@ -14,7 +13,7 @@ import luigi.lock
 import pytest
 
 from tests.dumpserver import DumpServer
-from tests.luigid_server import running_luigid, scheduler_api
+from tests.luigid_server import scheduler_api
 from tests.pipeline_helpers import (
     DUMPS,
     RELEASE,
@@ -26,13 +25,6 @@ from tests.pipeline_helpers import (
 
 PROJECT = Path(__file__).resolve().parent.parent
 ALREADY_RUNNING, NOT_RUN = 10, 25  # luigi.cfg [retcode]
-
-
-@pytest.fixture
-def luigid(tmp_path: Path) -> Iterator[int]:
-    """A real luigid on a free 127.0.0.1 port for this test, stopped after it."""
-    with running_luigid(tmp_path / "luigid") as port:
-        yield port
 
 
 def test_cli_run_against_luigid_ends_with_every_task_done(tmp_path: Path, luigid: int) -> None:

@@ -16,7 +16,14 @@ from tasks.progress import eta
 from tests.conftest import SampleLake
 from tests.dumpserver import DumpServer
 from tests.fake_dataproc import FakeDataproc
-from tests.pipeline_helpers import DUMPS, RELEASE, pipeline_settings, sample_release, write_config_file
+from tests.pipeline_helpers import (
+    DUMPS,
+    RELEASE,
+    pipeline_settings,
+    run_luigi,
+    sample_release,
+    write_config_file,
+)
 from tests.test_dataproc_runners import ARGS, KEY, cluster_runner
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -124,11 +131,7 @@ def test_the_command_line_prints_progress_lines_in_a_terminal(tmp_path: Path) ->
         os.close(terminal)
         output = read_terminal(controller, process)
         os.close(controller)
-        piped = subprocess.run(
-            [sys.executable, "-m", "luigi", "--module", "tasks", "IngestDump", "--release", RELEASE, "--dump",
-             "authors", "--local-scheduler"],
-            cwd=PROJECT, env={**os.environ, "LUIGI_CONFIG_PATH": str(config)}, capture_output=True, text=True,
-        )  # fmt: skip
+        piped = run_luigi(tmp_path, server.url, "IngestDump", "--release", RELEASE, "--dump", "authors")
     assert process.wait(timeout=60) == 0
     assert f"IngestDump(release={RELEASE}, dump=works) 100%  done: " in output, output
     assert piped.returncode == 0, piped.stderr

@@ -79,12 +79,19 @@ def test_every_view_has_the_contract_columns_and_the_rows_of_its_parquet(
         assert con.execute(f"SELECT count(*) FROM {name}").fetchall() == [(len(rows),)], name
     keys = con.execute("SELECT work_key FROM works ORDER BY work_key").fetchall()
     assert [key for (key,) in keys] == sorted(row["work_key"] for row in parquet.curated("works"))
+
+
+def test_the_quarantine_view_holds_each_dumps_quarantined_lines(sample_lake: SampleLake) -> None:
+    release = sample_lake.previous_release  # the release with bad lines (tests/earlier_release.py)
     quarantined = Counter()
     for dump in DUMP_TABLES:
-        quarantined[dump] = len(read_table(sample_lake.root / "quarantine" / sample_lake.release / dump))
-    columns = [row[0] for row in con.execute(f"DESCRIBE {QUARANTINE_VIEW}").fetchall()]
-    assert columns == ["dump", *QUARANTINE.fieldNames()]
-    counted = dict(con.execute(f"SELECT dump, count(*) FROM {QUARANTINE_VIEW} GROUP BY dump").fetchall())
+        quarantined[dump] = len(read_table(sample_lake.root / "quarantine" / release / dump))
+    assert sum(quarantined.values()) > 0
+    con, _ = open_release(open_lake(str(sample_lake.root)), release)
+    with con:
+        columns = [row[0] for row in con.execute(f"DESCRIBE {QUARANTINE_VIEW}").fetchall()]
+        assert columns == ["dump", *QUARANTINE.fieldNames()]
+        counted = dict(con.execute(f"SELECT dump, count(*) FROM {QUARANTINE_VIEW} GROUP BY dump").fetchall())
     assert counted == {dump: count for dump, count in quarantined.items() if count}
 
 

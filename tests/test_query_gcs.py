@@ -15,6 +15,7 @@ from lake import open_lake
 from query import QUARANTINE_VIEW, ReleaseViews, open_release
 from spark.tables import CURATED, MARTS
 from tests.conftest import SampleLake
+from tests.gcs_emulator import upload_folder
 from tests.pipeline_helpers import read_table
 from tests.test_query_cli import table_rows
 from tests.test_query_examples import EXAMPLES, run_example
@@ -23,20 +24,14 @@ BUCKET = "query-lake"
 NEWER_RELEASE = "2099-12-31"  # only one mart complete: not a complete release
 
 
-def upload(bucket: storage.Bucket, folder: Path, prefix: str) -> None:
-    """The Parquet parts and flags below `folder` (not Spark's .crc side files) as objects under `prefix`."""
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
-            bucket.blob(f"{prefix}/{path.relative_to(folder).as_posix()}").upload_from_filename(str(path))
-
-
 @pytest.fixture(scope="module")
 def gcs_lake_root(gcs: storage.Client, sample_lake: SampleLake) -> str:
     bucket = gcs.create_bucket(BUCKET)
+    release = sample_lake.release
     for area in ("curated", "marts", "quarantine"):
-        upload(bucket, sample_lake.root / area / sample_lake.release, f"lake/{area}/{sample_lake.release}")
+        upload_folder(bucket, sample_lake.root / area / release, f"lake/{area}/{release}")
     dim_author = sample_lake.root / "marts" / sample_lake.release / "dim_author"
-    upload(bucket, dim_author, f"lake/marts/{NEWER_RELEASE}/dim_author")
+    upload_folder(bucket, dim_author, f"lake/marts/{NEWER_RELEASE}/dim_author")
     return f"gs://{BUCKET}/lake"
 
 

@@ -6,7 +6,7 @@ import io
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -26,6 +26,19 @@ CONTENT = b"".join(
 
 def rechunk_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name.startswith("rechunk-")]
+
+
+class Counted:
+    """The chunks of a source, counting how many have been read (`read`) as they are iterated."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self.chunks = list(chunks)
+        self.read = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.chunks:
+            self.read += 1
+            yield chunk
 
 
 @pytest.fixture(autouse=True)
@@ -62,18 +75,12 @@ def test_a_compress_level_outside_1_to_9_is_refused_before_anything_is_written(l
 def test_the_source_is_read_at_most_a_few_chunks_ahead_of_a_stalled_writer() -> None:
     """Memory stays flat: when the lake stops taking bytes, the reading stops too (bounded queues)."""
     source = gzip.compress(CONTENT, compresslevel=1, mtime=0)
-    chunks = list(chunked(source, 1000))
-    read = 0
-    release = threading.Event()
-
-    def counted() -> Iterator[bytes]:
-        nonlocal read
-        for chunk in chunks:
-            read += 1
-            yield chunk
+    chunks = Counted(chunked(source, 1000))
+    stalled, release = threading.Event(), threading.Event()
 
     class StalledSink(io.BytesIO):
         def write(self, data: bytes) -> int:  # type: ignore[override]
+            stalled.set()
             assert release.wait(30), "the test never released the writer"
             return super().write(data)
 
@@ -83,33 +90,27 @@ def test_the_source_is_read_at_most_a_few_chunks_ahead_of_a_stalled_writer() -> 
 
     outcome: list[object] = []
     worker = threading.Thread(
-        target=lambda: outcome.append(rechunk(counted(), open_part, part_bytes=20_000, compress_level=1))
+        target=lambda: outcome.append(rechunk(chunks, open_part, part_bytes=20_000, compress_level=1))
     )
     worker.start()
+    assert stalled.wait(30), "the writer never wrote"
     previous = -1
-    while read != previous:  # wait until the reading has stopped growing
-        previous = read
+    while chunks.read != previous:  # wait until the reading has stopped growing
+        previous = chunks.read
         time.sleep(0.5)
-    stalled_at = read
+    stalled_at = chunks.read
     release.set()
     worker.join(30)
     # the writer stalls at its first write, at the latest when the first 20 KB part is closed (~10 chunks);
     # then 4 chunks and 4 segments of 5,000 bytes (~2.5 chunks each) wait in the queues, one item in each
     # stage's hands: a few dozen chunks, not the ~370 of the source
-    assert stalled_at < 40 < len(chunks)
+    assert stalled_at < 40 < len(chunks.chunks)
     assert outcome and outcome[0].lines == 3000  # type: ignore[attr-defined]
 
 
 def test_a_failing_lake_write_stops_the_reading_and_reaches_the_caller() -> None:
     source = gzip.compress(CONTENT, mtime=0)
-    chunks = list(chunked(source, 500))
-    read = 0
-
-    def counted() -> Iterator[bytes]:
-        nonlocal read
-        for chunk in chunks:
-            read += 1
-            yield chunk
+    chunks = Counted(chunked(source, 500))
 
     class FullDisk(io.BytesIO):
         def write(self, data: bytes) -> int:  # type: ignore[override]
@@ -131,10 +132,10 @@ def test_a_failing_lake_write_stops_the_reading_and_reaches_the_caller() -> None
         lake.files[name] = b"published by mistake"
 
     with pytest.raises(OSError, match="No space left on device"):
-        rechunk(counted(), open_part, part_bytes=100_000, compress_level=1)
+        rechunk(chunks, open_part, part_bytes=100_000, compress_level=1)
     assert sorted(lake.files) == ["part-00000.txt.gz", "part-00001.txt.gz"]
     assert lake.discarded == ["part-00002.txt.gz"]
-    assert read < len(chunks)
+    assert chunks.read < len(chunks.chunks)
     assert rechunk_threads() == []
 
 
@@ -142,19 +143,12 @@ def test_corrupt_data_mid_stream_stops_the_reading_and_keeps_what_came_before() 
     half = len(CONTENT) // 2
     junk = b"<html>Service Unavailable</html>"  # not a gzip member: refused as soon as it arrives
     source = gzip.compress(CONTENT[:half], mtime=0) + junk + gzip.compress(CONTENT[half:], mtime=0)
-    chunks = list(chunked(source, 300))
-    read = 0
-
-    def counted() -> Iterator[bytes]:
-        nonlocal read
-        for chunk in chunks:
-            read += 1
-            yield chunk
+    chunks = Counted(chunked(source, 300))
 
     lake = MemoryLake()
     with pytest.raises(CorruptDumpError, match=r"^works\.gz: corrupt gzip data"):
-        rechunk(counted(), lake.open_part, part_bytes=100_000, name="works.gz")
-    assert read < len(chunks) * 3 // 4  # the second member is never read through
+        rechunk(chunks, lake.open_part, part_bytes=100_000, name="works.gz")
+    assert chunks.read < len(chunks.chunks) * 3 // 4  # the second member is never read through
     assert lake.files and lake.discarded == [f"part-{len(lake.files):05d}.txt.gz"]
     for name, data in lake.files.items():  # published parts are whole, valid gzip files of whole lines
         assert gzip.decompress(data).endswith(b"\n"), name

@@ -9,14 +9,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import luigi
 import luigi.scheduler
 import luigi.worker
-import pytest
 from google.cloud import storage
 from luigi.execution_summary import LuigiStatusCode
 
@@ -28,19 +26,13 @@ from tasks.marts import previous_release
 from tasks.report import RunReport
 from tests.conftest import SampleLake
 from tests.dumpserver import DumpServer
-from tests.luigid_server import running_luigid, scheduler_api
+from tests.gcs_emulator import upload_folder
+from tests.luigid_server import scheduler_api
 from tests.pipeline_helpers import DUMPS, luigi_config, pipeline_settings
 
 PROJECT = Path(__file__).resolve().parent.parent
 UNUSED_SOURCE = "http://127.0.0.1:9/data"  # RunReport never reads the source: every input is in the lake
 REPORT_KEYS = {"release", "generated_at", "lake", "dumps", "marts", "durations_s"}  # the public keys
-
-
-@pytest.fixture
-def luigid(tmp_path: Path) -> Iterator[int]:
-    """A real luigid on a free 127.0.0.1 port for this test, stopped after it."""
-    with running_luigid(tmp_path / "luigid") as port:
-        yield port
 
 
 def lake_without_report(sample_lake: SampleLake, destination: Path) -> Path:
@@ -83,12 +75,6 @@ def test_a_report_without_its_page_is_not_complete(sample_lake: SampleLake, tmp_
         assert not RunReport(release=sample_lake.release).complete()
 
 
-def upload_folder(folder: Path, bucket: storage.Bucket, prefix: str) -> None:
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            bucket.blob(f"{prefix}/{path.relative_to(folder)}").upload_from_filename(str(path))
-
-
 def run_report_in_process(task: RunReport) -> dict[str, Any]:
     """Run one task with luigi's own scheduler in this process; that scheduler's record of the task."""
     scheduler = luigi.scheduler.Scheduler()
@@ -102,7 +88,7 @@ def test_a_gcs_lake_links_the_page_in_the_cloud_console(
     sample_lake: SampleLake, tmp_path: Path, gcs: storage.Client
 ) -> None:
     bucket = gcs.create_bucket("report-lake")
-    upload_folder(lake_without_report(sample_lake, tmp_path / "lake"), bucket, "lake")
+    upload_folder(bucket, lake_without_report(sample_lake, tmp_path / "lake"), "lake")
     root = f"gs://{bucket.name}/lake"
     with luigi_config(pipeline_settings(UNUSED_SOURCE, root) | {"lake": {"root": root}}):
         task = run_report_in_process(RunReport(release=sample_lake.release))
