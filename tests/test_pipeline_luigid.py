@@ -8,8 +8,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import luigi.interface
-import luigi.lock
 import pytest
 
 from tests.dumpserver import DumpServer
@@ -25,6 +23,7 @@ from tests.pipeline_helpers import (
 
 PROJECT = Path(__file__).resolve().parent.parent
 ALREADY_RUNNING, NOT_RUN = 10, 25  # luigi.cfg [retcode]
+LOCK_WAIT_S = 120
 
 
 def test_cli_run_against_luigid_ends_with_every_task_done(tmp_path: Path, luigid: int) -> None:
@@ -64,6 +63,19 @@ def summary(log: str) -> str:
     return parts[1] if len(parts) > 2 else ""
 
 
+def wait_until_scheduling(process: subprocess.Popen, luigid: int, log: Path) -> None:
+    """Return once the run has told luigid of its tasks, which it does only after taking luigi's process
+    lock; fail with its output when it ends first or has not done so within LOCK_WAIT_S."""
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while not scheduler_api(luigid, "task_list"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            output = log.read_text()
+            pytest.fail(f"the first run never scheduled its tasks (exit {process.returncode}):\n{output}")
+        time.sleep(0.05)
+
+
 def run_log_counts(*outputs: str) -> Counter[str]:
     """How many times each task was started, from the workers' `running   Task(...)` log lines."""
     return Counter(
@@ -98,23 +110,26 @@ def test_overlapping_pipelines_run_each_task_once(tmp_path: Path, luigid: int, f
             "2",
         ]
         env = {**os.environ, "LUIGI_CONFIG_PATH": str(config)}
+        logs_folder = tmp_path / "logs"
+        logs_folder.mkdir()
 
-        def start(*extra: str) -> subprocess.Popen:
-            return subprocess.Popen(command + list(extra), cwd=PROJECT, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True)  # fmt: skip
+        def start(name: str, *extra: str) -> subprocess.Popen:
+            """The command (plus `extra`), its output in logs/{name}.log: a file, so no run ever blocks on a
+            pipe nobody reads while the test waits for another."""
+            with (logs_folder / f"{name}.log").open("w") as log:
+                return subprocess.Popen(command + list(extra), cwd=PROJECT, env=env, stdout=log,
+                                        stderr=subprocess.STDOUT, text=True)  # fmt: skip
 
-        first = start()
-        pid_file = luigi.lock.get_info(luigi.interface.core().lock_pid_dir, first.pid)[2]
-        deadline = time.monotonic() + 60
-        while str(first.pid) not in (Path(pid_file).read_text() if Path(pid_file).exists() else ""):
-            assert time.monotonic() < deadline and first.poll() is None, "the first run never took its lock"
-            time.sleep(0.05)
-        again = start()  # the same command line, same machine, while the first holds the lock
-        elsewhere = start("--no-lock")
+        first = start("first")
+        wait_until_scheduling(first, luigid, logs_folder / "first.log")
+        again = start("again")  # the same command line, same machine, while the first holds the lock
+        elsewhere = start("elsewhere", "--no-lock")
         processes = [first, again, elsewhere]
-        logs = [process.communicate(timeout=900)[0] for process in processes]
-        later = start()
-        logs.append(later.communicate(timeout=900)[0])
+        for process in processes:
+            process.wait(timeout=900)
+        later = start("later")
+        later.wait(timeout=900)
+    logs = [(logs_folder / f"{name}.log").read_text() for name in ("first", "again", "elsewhere", "later")]
     codes = [process.returncode for process in [*processes, later]]
     first, second, elsewhere, afterwards = logs
     assert codes[1] == ALREADY_RUNNING and "already running" in second, second
