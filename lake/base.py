@@ -49,6 +49,11 @@ class Lake(abc.ABC):
             return []
         return sorted(self.fs.listdir(self.url(*parts)))
 
+    def list_below(self, *parts: str) -> list[tuple[str, ...]]:
+        """The files below a folder (recursive) as path parts relative to it, sorted; one listing call."""
+        prefix = self.url(*parts) + "/"
+        return [tuple(url.removeprefix(prefix).split("/")) for url in self.listdir(*parts)]
+
     def remove(self, *parts: str) -> None:
         """Delete a file or a whole folder; absent is fine."""
         if self.exists(*parts):

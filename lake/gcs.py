@@ -32,9 +32,14 @@ DEFAULT_RETRY_S = 300.0  # how long a write keeps retrying 429/5xx answers and d
 BROWSER_ORIGIN = "https://storage.cloud.google.com"  # serves objects to a signed-in browser
 
 
+def emulated() -> bool:
+    """True when STORAGE_EMULATOR_HOST points the clients at an emulator (tests, local emulators)."""
+    return bool(os.environ.get("STORAGE_EMULATOR_HOST"))
+
+
 def storage_client() -> storage.Client:
     """A client with Application Default Credentials, or an anonymous one when an emulator is configured."""
-    if os.environ.get("STORAGE_EMULATOR_HOST"):
+    if emulated():
         return storage.Client(credentials=AnonymousCredentials(), project="emulator")
     return storage.Client()
 

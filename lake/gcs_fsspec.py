@@ -7,10 +7,11 @@ with DuckDB instead uses Application Default Credentials (on GCE the VM's servic
 is set, as the rest of the GCS lake does.
 """
 
-import os
 from typing import Any
 
 from gcsfs.core import GCSFileSystem
+
+from lake.gcs import emulated
 
 
 class ReadaheadGCSFileSystem(GCSFileSystem):
@@ -27,5 +28,5 @@ class ReadaheadGCSFileSystem(GCSFileSystem):
 
 def gcs_fsspec() -> ReadaheadGCSFileSystem:
     """A gcsfs filesystem with Application Default Credentials, or anonymous against an emulator."""
-    token = "anon" if os.environ.get("STORAGE_EMULATOR_HOST") else "google_default"
+    token = "anon" if emulated() else "google_default"
     return ReadaheadGCSFileSystem(token=token, skip_instance_cache=True)

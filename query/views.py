@@ -49,13 +49,7 @@ class ReleaseViews:
 
 def _flagged_folders(lake: Lake, *area: str) -> set[tuple[str, ...]]:
     """Folders below `area` (as path parts relative to it) that hold a completion flag; one listing call."""
-    prefix = lake.url(*area) + "/"
-    folders = set()
-    for url in lake.listdir(*area):
-        parts = tuple(url.removeprefix(prefix).split("/"))
-        if len(parts) > 1 and parts[-1] == FLAG:
-            folders.add(parts[:-1])
-    return folders
+    return {parts[:-1] for parts in lake.list_below(*area) if len(parts) > 1 and parts[-1] == FLAG}
 
 
 def _releases_with_marts(lake: Lake) -> dict[str, set[str]]:
@@ -67,20 +61,24 @@ def _releases_with_marts(lake: Lake) -> dict[str, set[str]]:
     return releases
 
 
+def _complete(releases: dict[str, set[str]]) -> list[str]:
+    return sorted(release for release, marts in releases.items() if set(MARTS) <= marts)
+
+
 def complete_releases(lake: Lake) -> list[str]:
     """Releases whose marts are all complete (marts/{release}/{mart}/_SUCCESS for each), oldest first."""
-    return sorted(release for release, marts in _releases_with_marts(lake).items() if set(MARTS) <= marts)
+    return _complete(_releases_with_marts(lake))
 
 
 def latest_release(lake: Lake) -> str:
     """The newest release whose marts are all complete; ReleaseNotFound says what the lake holds instead."""
-    complete = complete_releases(lake)
+    releases = _releases_with_marts(lake)
+    complete = _complete(releases)
     if complete:
         return complete[-1]
-    partial = _releases_with_marts(lake)
     found = "; ".join(
         f"{release} lacks {', '.join(sorted(set(MARTS) - marts))}"
-        for release, marts in sorted(partial.items())
+        for release, marts in sorted(releases.items())
     )
     raise ReleaseNotFound(
         f"no release in {lake.root} has all its marts complete (marts/RELEASE/MART/{FLAG} for "
@@ -98,37 +96,36 @@ def _parquet(lake: Lake, *folder: str) -> str:
     return f"read_parquet({_literal(lake.url(*folder) + '/*.parquet')})"
 
 
-def _quarantine_view(lake: Lake, release: str) -> tuple[str | None, list[str]]:
-    """The body of the quarantine view over the complete dumps (None: none is), and the incomplete ones."""
-    complete = _flagged_folders(lake, "quarantine", release)
-    dumps = [dump for dump in DUMP_TABLES if (dump,) in complete]
-    selects = [
-        f"SELECT {_literal(dump)} AS dump, * FROM {_parquet(lake, 'quarantine', release, dump)}"
-        for dump in dumps
-    ]
-    missing = [f"quarantine/{release}/{dump}" for dump in DUMP_TABLES if dump not in dumps]
-    return ("\nUNION ALL ".join(selects) or None), missing
-
-
 def find_release_views(lake: Lake, release: str = LATEST) -> ReleaseViews:
-    """The views a release offers (`latest`: the newest complete one); nothing is read but flags."""
+    """The views a release offers (`latest`: the newest complete one); nothing is read but flags.
+
+    One view per complete curated table and mart; one `quarantine` view over the complete dumps.
+    """
     if release == LATEST:
         release = latest_release(lake)
-    elif not is_release_date(release):
+        complete_marts = {(mart,) for mart in MARTS}  # what made it the latest: all its marts are complete
+    elif is_release_date(release):
+        complete_marts = _flagged_folders(lake, "marts", release)
+    else:
         raise ValueError(f"release must be a date YYYY-MM-DD or '{LATEST}', got {release!r}")
     views: dict[str, str] = {}
+    quarantined: list[str] = []
     missing: list[str] = []
-    for area, names in (("curated", CURATED), ("marts", MARTS)):
-        complete = _flagged_folders(lake, area, release)
+    for area, names, complete in (
+        ("curated", CURATED, _flagged_folders(lake, "curated", release)),
+        ("marts", MARTS, complete_marts),
+        ("quarantine", tuple(DUMP_TABLES), _flagged_folders(lake, "quarantine", release)),
+    ):
         for name in names:
-            if (name,) in complete:
-                views[name] = f"SELECT * FROM {_parquet(lake, area, release, name)}"
-            else:
+            parquet = _parquet(lake, area, release, name)
+            if (name,) not in complete:
                 missing.append(f"{area}/{release}/{name}")
-    quarantine, missing_dumps = _quarantine_view(lake, release)
-    if quarantine:
-        views[QUARANTINE_VIEW] = quarantine
-    missing += missing_dumps
+            elif area == "quarantine":
+                quarantined.append(f"SELECT {_literal(name)} AS dump, * FROM {parquet}")
+            else:
+                views[name] = f"SELECT * FROM {parquet}"
+    if quarantined:
+        views[QUARANTINE_VIEW] = "\nUNION ALL ".join(quarantined)
     if not views:
         raise ReleaseNotFound(
             f"release {release} has no complete table in {lake.root} (no curated/{release}/TABLE/{FLAG}, "

@@ -24,7 +24,6 @@ from typing import BinaryIO, Generic, Protocol, TypeVar
 
 from isal import igzip_lib, isal_zlib
 
-BLOCK_BYTES = 1 << 20  # most decompressed bytes one gunzip step gives at once
 SEGMENT_BYTES = 1 << 20  # a part is compressed in pieces of this many bytes (the last one shorter)
 PROGRESS_EVERY_BYTES = 4 << 20  # compressed bytes between two progress calls
 QUEUE_DEPTH = 4  # chunks or segments waiting between two threads
@@ -82,7 +81,7 @@ def rechunk(
     parts = _PartWriter(open_part, compress_level)
     compressed: _Channel[bytes | _Signal] = _Channel()
     segments: _Channel[_Segment | _Signal] = _Channel()
-    errors: list[BaseException] = []  # in the order they happened; the first one is raised
+    errors: list[BaseException] = []  # the caller's own first, then the stages'; the first one is raised
     stages = [
         threading.Thread(
             target=_split_stage,
@@ -157,8 +156,8 @@ T = TypeVar("T")
 class _Channel(Generic[T]):
     """A bounded queue from one thread to the next; put() gives up once the reading thread has stopped."""
 
-    def __init__(self, depth: int = QUEUE_DEPTH) -> None:
-        self._queue: queue.Queue[T] = queue.Queue(depth)
+    def __init__(self) -> None:
+        self._queue: queue.Queue[T] = queue.Queue(QUEUE_DEPTH)
         self.reader_stopped = threading.Event()
 
     def put(self, item: T) -> bool:
@@ -243,8 +242,8 @@ class _Gunzip:
         self._member: igzip_lib.IgzipDecompressor | None = None  # the member being read
 
     def feed(self, data: bytes, room: Callable[[], int]) -> Iterator[bytes]:
-        """The decompressed bytes of `data`, in blocks of at most BLOCK_BYTES and at most `room()`, asked
-        before each block, so the blocks can fill a consumer's buffer exactly."""
+        """The decompressed bytes of `data`, in blocks of at most `room()` bytes, asked before each block,
+        so the blocks can fill a consumer's buffer exactly."""
         self.bytes_in += len(data)
         while True:
             if self._member is None:
@@ -254,7 +253,7 @@ class _Gunzip:
                     return
                 self._member = igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_GZIP)
             try:
-                block = self._member.decompress(data, min(BLOCK_BYTES, room()))
+                block = self._member.decompress(data, room())
             except igzip_lib.IsalError as error:
                 raise CorruptDumpError(f"{self.name}: corrupt gzip data ({error})") from error
             data = b""

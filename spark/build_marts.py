@@ -18,7 +18,7 @@ from spark import tables
 from spark.jobio import Stopwatch, job_parser, run_job, write_json
 from spark.parse import publish_year
 from spark.progress import ProgressPrinter
-from spark.summary import release_summary
+from spark.summary import count_by, release_summary
 
 REDIRECT_HOPS = 8
 SHELF_COLUMNS = {
@@ -61,10 +61,6 @@ def resolve(frame: DataFrame, column: str, resolved: DataFrame) -> DataFrame:
     return joined.withColumn(column, F.coalesce("_to", column)).drop("_from", "_to")
 
 
-def _count_by(frame: DataFrame, key: str, name: str) -> DataFrame:
-    return frame.groupBy(key).agg(F.count(F.lit(1)).alias(name))
-
-
 def _zero(name: str) -> Column:
     return F.coalesce(F.col(name), F.lit(0)).cast("long").alias(name)
 
@@ -83,12 +79,7 @@ def resolved_work_authors(work_authors: DataFrame, resolved: DataFrame) -> DataF
 
 def dim_author(authors: DataFrame, work_authors: DataFrame) -> DataFrame:
     """One row per author; work_count = distinct works naming the author (keys already resolved)."""
-    counts = (
-        work_authors.select("author_key", "work_key")
-        .distinct()
-        .groupBy("author_key")
-        .agg(F.count(F.lit(1)).alias("work_count"))
-    )
+    counts = count_by(work_authors.select("author_key", "work_key").distinct(), "work_count", "author_key")
     return (
         authors.select("author_key", "name", "birth_date", "death_date")
         .join(counts, "author_key", "left")
@@ -142,12 +133,8 @@ def dim_subject(works: DataFrame) -> DataFrame:
     subjects = works.select("work_key", F.explode("subjects").alias("subject")).select(
         "work_key", F.trim("subject").alias("subject")
     )
-    return (
-        subjects.where(F.col("subject").isNotNull() & (F.col("subject") != ""))
-        .distinct()
-        .groupBy("subject")
-        .agg(F.count(F.lit(1)).alias("work_count"))
-    )
+    named = subjects.where(F.col("subject").isNotNull() & (F.col("subject") != "")).distinct()
+    return count_by(named, "work_count", "subject")
 
 
 def build_marts(curated: dict[str, DataFrame]) -> dict[str, DataFrame]:
@@ -184,7 +171,7 @@ def read_curated(spark: SparkSession, curated_url: str, dumps: Sequence[str]) ->
 def read_primary_tables(spark: SparkSession, curated_url: str, dumps: Sequence[str]) -> dict[str, DataFrame]:
     """The primary table of each dump (the first it feeds): all that the change against an earlier release
     compares, and all that the pipeline checks is still there before naming that release."""
-    primary = [tables.DUMP_TABLES[dump][0] for dump in dumps]
+    primary = [tables.primary_table(dump) for dump in dumps]
     return {table: _read_table(spark, curated_url, table) for table in primary}
 
 

@@ -25,13 +25,14 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def count_by(frame: DataFrame, name: str, *keys: str) -> DataFrame:
+    """One row per distinct `keys`, with `name`: how many rows of `frame` have them."""
+    return frame.groupBy(*keys).agg(F.count(F.lit(1)).alias(name))
+
+
 def editions_by_publish_year(editions: DataFrame) -> DataFrame:
     """publish_year (null: no year could be read), editions: one row per year, in year order."""
-    return (
-        editions.groupBy("publish_year")
-        .agg(F.count(F.lit(1)).alias("editions"))
-        .orderBy(F.col("publish_year").asc_nulls_last())
-    )
+    return count_by(editions, "editions", "publish_year").orderBy(F.col("publish_year").asc_nulls_last())
 
 
 def top_subjects(dim_subject: DataFrame, limit: int = TOP_SUBJECTS) -> DataFrame:
@@ -45,16 +46,12 @@ def top_subjects(dim_subject: DataFrame, limit: int = TOP_SUBJECTS) -> DataFrame
 
 def ratings_distribution(fct_ratings: DataFrame) -> DataFrame:
     """rating, ratings: how many ratings gave each value, in rating order."""
-    return fct_ratings.groupBy("rating").agg(F.count(F.lit(1)).alias("ratings")).orderBy("rating")
+    return count_by(fct_ratings, "ratings", "rating").orderBy("rating")
 
 
 def shelf_counts(fct_shelves: DataFrame) -> DataFrame:
     """shelf, entries: reading-log entries per shelf, most first."""
-    return (
-        fct_shelves.groupBy("shelf")
-        .agg(F.count(F.lit(1)).alias("entries"))
-        .orderBy(F.col("entries").desc(), F.col("shelf").asc())
-    )
+    return count_by(fct_shelves, "entries", "shelf").orderBy(F.col("entries").desc(), F.col("shelf").asc())
 
 
 def record_changes(current: DataFrame, previous: DataFrame, keys: tuple[str, ...]) -> dict[str, int]:
@@ -63,8 +60,7 @@ def record_changes(current: DataFrame, previous: DataFrame, keys: tuple[str, ...
     Keys are compared as multisets, nulls equal to nulls: two identical keyless rows against one count one
     new. One pass: each side counted per key, joined once, the surplus of each side summed.
     """
-    now = current.groupBy(*keys).agg(F.count(F.lit(1)).alias("_now"))
-    before = previous.groupBy(*keys).agg(F.count(F.lit(1)).alias("_before"))
+    now, before = count_by(current, "_now", *keys), count_by(previous, "_before", *keys)
     same_key = reduce(lambda left, right: left & right, (now[key].eqNullSafe(before[key]) for key in keys))
     surplus = F.coalesce(F.col("_now"), F.lit(0)) - F.coalesce(F.col("_before"), F.lit(0))
     totals = (
@@ -84,7 +80,7 @@ def release_changes(
     """Per dump, the new and removed records of its primary table (the first table it feeds)."""
     changes = {}
     for dump in dumps:
-        table = tables.DUMP_TABLES[dump][0]
+        table = tables.primary_table(dump)
         keys = RECORD_KEYS[table]
         changes[dump] = {"table": table, "keys": list(keys)} | record_changes(
             current[table], previous[table], keys

@@ -155,6 +155,12 @@ DUMP_TABLES: dict[str, tuple[str, ...]] = {
     "redirects": ("redirects",),
 }
 
+
+def primary_table(dump: str) -> str:
+    """The table whose rows reconcile with the dump's lines (the first one it feeds)."""
+    return DUMP_TABLES[dump][0]
+
+
 # Record type a line of each typed dump must carry (column 1); ratings and reading-log have no type column.
 DUMP_RECORD_TYPES: dict[str, str] = {
     "authors": "/type/author",

@@ -398,7 +398,7 @@ def run(spark: SparkSession, args: Any) -> dict[str, Any]:
             row["reason"]: row["count"]
             for row in spark.read.parquet(args.quarantine).groupBy("reason").count().collect()
         }
-    primary = tables.DUMP_TABLES[args.dump][0]
+    primary = tables.primary_table(args.dump)
     metrics = {
         "dump": args.dump,
         "release": manifest.get("release"),

@@ -4,7 +4,7 @@ import luigi
 
 from lake import Lake
 from source.release import is_release_date
-from spark.tables import DUMP_TABLES, MARTS
+from spark.tables import MARTS, primary_table
 from tasks import config
 from tasks.completion import complete_with_inputs
 from tasks.context import current_lake, current_runner
@@ -19,11 +19,10 @@ def previous_release(lake: Lake, release: str, dumps: list[str]) -> str | None:
     Complete: its run report exists (reports/{date}/report.json, the pipeline's last output) and the
     primary table of every dump in `dumps` is still there (curated/{date}/{table}/_SUCCESS).
     """
-    prefix = lake.url("reports").rstrip("/") + "/"
-    reported = [url.removeprefix(prefix).split("/") for url in lake.listdir("reports")]
+    reported = lake.list_below("reports")
     dates = {date for date, *rest in reported if rest == ["report.json"] and is_release_date(date)}
     for date in sorted((d for d in dates if d < release), reverse=True):
-        if all(lake.flag("curated", date, DUMP_TABLES[dump][0]).exists() for dump in dumps):
+        if all(lake.flag("curated", date, primary_table(dump)).exists() for dump in dumps):
             return date
     return None
 

@@ -270,8 +270,9 @@ def test_a_zlib_stream_is_not_gzip() -> None:
 def test_output_held_back_by_the_block_limit_is_all_delivered(
     monkeypatch: pytest.MonkeyPatch, chunk_size: int
 ) -> None:
-    """With tiny blocks, one input byte inflates to more than a block: nothing may be left behind."""
-    monkeypatch.setattr(rechunk_module, "BLOCK_BYTES", 100)
+    """With tiny segments (a gunzip step gives at most what the segment has room for), one input byte
+    inflates to more than a block: nothing may be left behind."""
+    monkeypatch.setattr(rechunk_module, "SEGMENT_BYTES", 100)
     content = b"".join(b"a" * (i % 3000) + b"\n" for i in range(300))
     source = multi_member(content, pieces=2)
     result, lake = run(chunked(source, chunk_size), part_bytes=50_000)

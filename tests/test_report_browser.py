@@ -19,7 +19,7 @@ import pytest
 
 from report import render_page
 from spark.summary import RECORD_KEYS
-from spark.tables import DUMP_TABLES, MARTS
+from spark.tables import DUMP_TABLES, MARTS, primary_table
 from tests.conftest import SampleLake
 from tests.pipeline_helpers import DUMPS, read_table
 from tests.report_browser import open_offline, screenshot
@@ -118,7 +118,7 @@ def test_lines_per_dump_are_the_rows_and_quarantine_in_the_lake(
 ) -> None:
     chart = page.charts["chart-lines-per-dump"]
     assert trace(chart, "rows written") == {
-        dump: len(curated(sample_lake, page.release, DUMP_TABLES[dump][0])) for dump in DUMPS
+        dump: len(curated(sample_lake, page.release, primary_table(dump))) for dump in DUMPS
     }
     assert trace(chart, "quarantined") == {
         dump: sum(quarantine_reasons(sample_lake, page.release, dump).values()) for dump in DUMPS
@@ -187,7 +187,7 @@ def test_changes_compare_keys_with_the_earlier_release(page: Rendered, sample_la
     assert chart["title"] == f"Change against {sample_lake.previous_release}"
     new, removed = {}, {}
     for dump in DUMPS:
-        table = DUMP_TABLES[dump][0]
+        table = primary_table(dump)
 
         def keys(release: str, table: str = table) -> Counter:
             rows = curated(sample_lake, release, table)

@@ -21,7 +21,7 @@ from luigi.execution_summary import LuigiStatusCode
 from lake import open_lake
 from lake.gcs import GcsLake
 from report import render_page
-from spark.tables import DUMP_TABLES
+from spark.tables import primary_table
 from tasks.marts import previous_release
 from tasks.report import RunReport
 from tests.conftest import SampleLake
@@ -149,7 +149,7 @@ def finished_release(lake: Path, release: str, dumps: tuple[str, ...] = DUMPS) -
     (lake / "reports" / release).mkdir(parents=True)
     (lake / "reports" / release / "report.json").write_text("{}")
     for dump in dumps:
-        flag = lake / "curated" / release / DUMP_TABLES[dump][0] / "_SUCCESS"
+        flag = lake / "curated" / release / primary_table(dump) / "_SUCCESS"
         flag.parent.mkdir(parents=True)
         flag.touch()
 
