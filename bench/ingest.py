@@ -18,8 +18,10 @@ from pathlib import Path
 
 from bench import ROOT
 from bench.measure import Run, run_command
-from bench.serve import FileServer
 from bench.synth import SyntheticDump
+from source.release import dump_url
+from tasks.ingest import manifest_path
+from tests.dumpserver import DumpServer
 
 DUMP = "editions"
 
@@ -33,23 +35,19 @@ def serve_folder(folder: Path, dumps: Sequence[tuple[int, SyntheticDump]]) -> Pa
     """A folder of ol_dump_editions_{release}.txt.gz links to the synthetic dumps, for the server."""
     folder.mkdir(parents=True, exist_ok=True)
     for megabytes, dump in dumps:
-        link = folder / f"ol_dump_{DUMP}_{release_of(megabytes)}.txt.gz"
+        link = Path(dump_url(str(folder), DUMP, release_of(megabytes)))
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(dump.path.resolve())
     return folder
 
 
-def dump_url(server: FileServer, megabytes: int) -> str:
-    return f"{server.url}/ol_dump_{DUMP}_{release_of(megabytes)}.txt.gz"
-
-
-def floor(server: FileServer, megabytes: int) -> Run:
+def floor(server: DumpServer, megabytes: int) -> Run:
     """What merely fetching and gunzipping the file costs: curl piped into GNU gzip."""
-    return run_command(f"curl -sf {dump_url(server, megabytes)} | gzip -dc > /dev/null")
+    return run_command(f"curl -sf {dump_url(server.url, DUMP, release_of(megabytes))} | gzip -dc > /dev/null")
 
 
-def ingest_env(server: FileServer, lake_root: str, **settings: str) -> dict[str, str]:
+def ingest_env(server: DumpServer, lake_root: str, **settings: str) -> dict[str, str]:
     """The environment of an IngestDump run: the bench server, no archive.org lookup, the given lake."""
     env = {
         **os.environ,
@@ -61,7 +59,7 @@ def ingest_env(server: FileServer, lake_root: str, **settings: str) -> dict[str,
     return env
 
 
-def ingest(server: FileServer, megabytes: int, lake_root: str, log: Path, **settings: str) -> Run:
+def ingest(server: DumpServer, megabytes: int, lake_root: str, log: Path, **settings: str) -> Run:
     """Run IngestDump for the dump of `megabytes` MB into `lake_root`; settings like ingest_part_mb="64"."""
     command = [
         sys.executable, "-m", "luigi", "--module", "tasks", "IngestDump",
@@ -71,8 +69,7 @@ def ingest(server: FileServer, megabytes: int, lake_root: str, log: Path, **sett
 
 
 def manifest(lake_root: Path, megabytes: int) -> dict:
-    path = lake_root / "raw" / release_of(megabytes) / DUMP / "_MANIFEST.json"
-    return json.loads(path.read_text())
+    return json.loads(lake_root.joinpath(*manifest_path(release_of(megabytes), DUMP)).read_text())
 
 
 def empty_local(lake_root: Path) -> None:

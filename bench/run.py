@@ -24,9 +24,9 @@ from bench import transform as transform_bench
 from bench.eventlog import stage_costs
 from bench.measure import Run
 from bench.report import write_report
-from bench.serve import FileServer
 from bench.synth import SyntheticDump, build
 from tasks import config
+from tests.dumpserver import DumpServer
 
 WORK = ROOT / "data" / "bench"
 
@@ -102,7 +102,7 @@ def _say(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def measure_ingest(scale: Scale, server: FileServer, results: Results, logs: Path) -> None:
+def measure_ingest(scale: Scale, server: DumpServer, results: Results, logs: Path) -> None:
     """Interleaved rounds: floor, IngestDump to a local lake, IngestDump to the GCS emulator, per size."""
     local = WORK / "lake-ingest"
     with ingest_bench.gcs_lake() as (emulator, client):
@@ -113,15 +113,15 @@ def measure_ingest(scale: Scale, server: FileServer, results: Results, logs: Pat
                 ingest_bench.empty_local(local)
                 run = ingest_bench.ingest(server, size, str(local), logs / "ingest-local.log")
                 _record(results.ingest, "local", size, run)
-                ingest_bench.empty_local(local)
                 run = ingest_bench.ingest(
                     server, size, "gs://bench/lake", logs / "ingest-gcs.log", storage_emulator_host=emulator
                 )
                 _record(results.ingest, "gcs", size, run)
                 ingest_bench.empty_gcs(client, "lake/")
+    ingest_bench.empty_local(local)
 
 
-def measure_levels(scale: Scale, server: FileServer, results: Results, logs: Path) -> None:
+def measure_levels(scale: Scale, server: DumpServer, results: Results, logs: Path) -> None:
     """compress_level on the largest ingest input: time (beside the floor) and the parts' size."""
     size = scale.ingest_mb[-1]
     lake = WORK / "lake-levels"
@@ -140,7 +140,7 @@ def measure_levels(scale: Scale, server: FileServer, results: Results, logs: Pat
 
 
 def prepare_transform_lake(
-    scale: Scale, server: FileServer, lake: Path, logs: Path, results: Results
+    scale: Scale, server: DumpServer, lake: Path, logs: Path, results: Results
 ) -> None:
     """Ingest the transform inputs with the configured settings (also an ingest run at the largest size)."""
     ingest_bench.empty_local(lake)
@@ -188,7 +188,7 @@ def measure_transform(
     shutil.rmtree(naive_lake, ignore_errors=True)
 
 
-def measure_part_sizes(scale: Scale, server: FileServer, results: Results, logs: Path) -> None:
+def measure_part_sizes(scale: Scale, server: DumpServer, results: Results, logs: Path) -> None:
     """The transform (2 cores) of the medium input re-chunked into parts of each size."""
     size = scale.transform_mb[1]
     lake = WORK / "lake-parts"
@@ -239,7 +239,7 @@ def main() -> None:
         }
     serve = ingest_bench.serve_folder(WORK / "serve", list(dumps.items()))
     lake = WORK / "lake-transform"
-    with FileServer(serve) as server:
+    with DumpServer(serve) as server:
         measure_ingest(scale, server, results, logs)
         measure_levels(scale, server, results, logs)
         prepare_transform_lake(scale, server, lake, logs, results)

@@ -14,7 +14,8 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+from source.sample import SAMPLES
+
 MB = 1_000_000
 GENERATOR_VERSION = 1  # bump when the records change, so cached inputs are rebuilt
 
@@ -106,16 +107,16 @@ def build(folder: Path, megabytes: int, seed: int = 2026) -> SyntheticDump:
     with tmp.open("wb") as out:
         gzip = subprocess.Popen(["gzip", "-6", "-n", "-c"], stdin=subprocess.PIPE, stdout=out)
         assert gzip.stdin is not None
-        batch: list[str] = []
+        batch: list[bytes] = []
         while written < megabytes * MB:
-            line = factory.line(lines)
+            line = factory.line(lines).encode("utf-8")
             batch.append(line)
             lines += 1
-            written += len(line.encode("utf-8"))
+            written += len(line)
             if len(batch) == 2000:
-                gzip.stdin.write("".join(batch).encode("utf-8"))
+                gzip.stdin.write(b"".join(batch))
                 batch.clear()
-        gzip.stdin.write("".join(batch).encode("utf-8"))
+        gzip.stdin.write(b"".join(batch))
         gzip.stdin.close()
         if gzip.wait() != 0:
             raise RuntimeError(f"gzip failed writing {path}")

@@ -10,6 +10,7 @@ GC and compression the second core).
 """
 
 import json
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -18,8 +19,11 @@ from bench import ROOT
 from bench.ingest import DUMP, release_of
 from bench.measure import Run, run_command
 from bench.synth import SyntheticDump
+from lake import open_lake
 from runners.local import LocalSparkRunner, child_environment
 from tasks import config
+from tasks.ingest import manifest_path
+from tasks.transform import metrics_path, transform_arguments
 
 
 def spark_settings() -> tuple[str, dict[str, str]]:
@@ -40,18 +44,10 @@ def transform(lake_root: Path, megabytes: int, cores: int, log: Path, extra_conf
     runner = LocalSparkRunner(f"local[{cores}]", driver_memory, {**conf, **(extra_conf or {})})
     for folder in ("curated", "quarantine"):
         shutil.rmtree(lake_root / folder / release, ignore_errors=True)
-    command = runner.command(
-        "transform_dump",
-        [
-            "--dump", DUMP,
-            "--manifest", str(lake_root / "raw" / release / DUMP / "_MANIFEST.json"),
-            "--curated", str(lake_root / "curated" / release),
-            "--quarantine", str(lake_root / "quarantine" / release / DUMP),
-            "--metrics", str(lake_root / "curated" / release / "_metrics" / f"{DUMP}.json"),
-        ],
-    )  # fmt: skip
+    lake = open_lake(str(lake_root))
+    command = runner.command("transform_dump", transform_arguments(lake, release, DUMP))
     run = run_command([*_pin(cores), *command], env=child_environment(), log=log, cwd=ROOT)
-    metrics = json.loads((lake_root / "curated" / release / "_metrics" / f"{DUMP}.json").read_text())
+    metrics = lake.read_json(*metrics_path(release, DUMP))
     if metrics["written"] != metrics["lines"]:
         raise RuntimeError(f"transform of {release}: {metrics['written']} rows of {metrics['lines']} lines")
     return run
@@ -59,7 +55,8 @@ def transform(lake_root: Path, megabytes: int, cores: int, log: Path, extra_conf
 
 def single_gz_lake(folder: Path, megabytes: int, dump: SyntheticDump) -> Path:
     """A lake whose raw folder holds the downloaded .gz itself as its only part (reference a)."""
-    raw = folder / "raw" / release_of(megabytes) / DUMP
+    *folders, manifest_name = manifest_path(release_of(megabytes), DUMP)
+    raw = folder.joinpath(*folders)
     raw.mkdir(parents=True, exist_ok=True)
     link = raw / "whole.txt.gz"
     if link.is_symlink() or link.exists():
@@ -71,7 +68,7 @@ def single_gz_lake(folder: Path, megabytes: int, dump: SyntheticDump) -> Path:
         "lines": dump.lines,
         "parts": [{"path": link.name, "lines": dump.lines, "bytes": dump.compressed_bytes}],
     }
-    (raw / "_MANIFEST.json").write_text(json.dumps(manifest))
+    (raw / manifest_name).write_text(json.dumps(manifest))
     return folder
 
 
@@ -85,7 +82,8 @@ def original(dump: SyntheticDump, work: Path, cores: int, log: Path) -> Run:
         *LocalSparkRunner(f"local[{cores}]", driver_memory, conf).submit_options(),
         str(ROOT / "bench" / "jobs" / "original.py"), str(text), str(raw), str(out),
     ]  # fmt: skip
-    script = f"gzip -dc {dump.path} > {text} && {' '.join(_pin(cores) + submit)}"
+    gunzip = f"gzip -dc {shlex.quote(str(dump.path))} > {shlex.quote(str(text))}"
+    script = f"{gunzip} && {shlex.join(_pin(cores) + submit)}"
     try:
         return run_command(script, env=child_environment(), log=log, cwd=ROOT)
     finally:

@@ -32,6 +32,11 @@ def verify(url: str, result: RechunkResult, published: Published) -> None:
         )
 
 
+def manifest_path(release: str, dump: str) -> tuple[str, ...]:
+    """Where IngestDump writes a dump's manifest (what TransformDump reads), as lake path parts."""
+    return ("raw", release, dump, "_MANIFEST.json")
+
+
 class IngestDump(luigi.Task):
     """Writes raw/{release}/{dump}/part-NNNNN.txt.gz (gzip, ~part_mb uncompressed each), then _MANIFEST.json.
 
@@ -43,7 +48,7 @@ class IngestDump(luigi.Task):
     dump = luigi.ChoiceParameter(choices=config.DUMPS, description="Which dump file")
 
     def output(self) -> luigi.Target:
-        return current_lake().target(*self.manifest_path())
+        return current_lake().target(*manifest_path(self.release, self.dump))
 
     def run(self) -> None:
         lake = current_lake()
@@ -71,16 +76,12 @@ class IngestDump(luigi.Task):
         verify(url, result, published)
         manifest = self._manifest(url, result, started_at, time.monotonic() - started)
         manifest["integrity"] = {"md5_verified": published.md5 is not None, "note": published.note}
-        lake.write_json(manifest, *self.manifest_path())
+        lake.write_json(manifest, *manifest_path(self.release, self.dump))
         report(
             100,
             f"done: {result.source_bytes / MB:,.1f} MB, {result.lines:,} lines in {len(result.parts)} parts",
             final=True,
         )
-
-    def manifest_path(self) -> tuple[str, ...]:
-        """Where the manifest is, as lake path parts (what TransformDump reads)."""
-        return ("raw", self.release, self.dump, "_MANIFEST.json")
 
     def _manifest(self, url: str, result: RechunkResult, started_at: dt.datetime, seconds: float) -> dict:
         return {

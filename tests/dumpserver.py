@@ -16,7 +16,8 @@ at the next of those absolute offsets past its start (each offset once); `ranges
 ignores `Range` (always 200, whole file); `busy[NAME] = k` answers the next k GETs with 503 and
 `Retry-After: 1` (`busy_status` = 429 answers Too Many Requests instead); `rate[NAME] = bytes_per_second`
 sends that file slowly (a long download to interrupt); `truncate_at[NAME] = n` never sends byte n or later
-(every response ends early, short of its Content-Length).
+(every response ends early, short of its Content-Length). Bodies that are not paced are sent by the kernel
+(sendfile), so the benchmarks (bench/) use this server too: the client side is what gets measured.
 """
 
 import http.server
@@ -240,13 +241,18 @@ def _handler(server: DumpServer) -> type[http.server.BaseHTTPRequestHandler]:
                     self._copy(source, count, server.rate.get(file.name))
 
         def _copy(self, source: BinaryIO, count: int, rate: int | None = None) -> None:
-            block = min(_COPY_BYTES, max(rate // 10, 1)) if rate else _COPY_BYTES
+            """Send `count` bytes of `source` from where it stands: paced in Python at `rate` bytes per
+            second, or else by the kernel (sendfile), so the server costs next to no CPU (benchmarks)."""
             try:
-                while count > 0 and (data := source.read(min(count, block))):
-                    self.wfile.write(data)
-                    count -= len(data)
-                    if rate:
+                if rate:
+                    block = min(_COPY_BYTES, max(rate // 10, 1))
+                    while count > 0 and (data := source.read(min(count, block))):
+                        self.wfile.write(data)
+                        count -= len(data)
                         time.sleep(len(data) / rate)
+                elif count > 0:
+                    self.wfile.flush()
+                    self.connection.sendfile(source, source.tell(), count)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client stopped reading: normal for a GET closed early
             self.close_connection = True
