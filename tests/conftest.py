@@ -4,6 +4,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import luigi
 import pytest
@@ -17,7 +18,7 @@ from tests.dumpserver import DumpServer
 from tests.earlier_release import EARLIER_RELEASE, earlier_sample_release
 from tests.gcs_emulator import gcs_emulator
 from tests.luigid_server import running_luigid
-from tests.pipeline_helpers import DUMPS, RELEASE, luigi_config, pipeline_settings, sample_release
+from tests.pipeline_helpers import DUMPS, RELEASE, luigi_config, pipeline_settings, read_table, sample_release
 
 pytest_plugins = ["tests.reliability"]
 
@@ -68,6 +69,11 @@ class SampleLake:
     release: str
     source: Path
     previous_release: str = EARLIER_RELEASE
+
+    def rows(self, area: str, name: str, release: str | None = None) -> list[dict[str, Any]]:
+        """The rows of {area}/{release}/{name} (a table, mart or quarantined dump) of `release` (default:
+        the sample release), read with pyarrow."""
+        return read_table(self.root / area / (release or self.release) / name)
 
 
 @pytest.fixture(scope="session")

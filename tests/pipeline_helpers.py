@@ -104,19 +104,31 @@ def read_table(folder: Path) -> list[dict[str, Any]]:
     return pq.read_table(folder).to_pylist()
 
 
+def luigi_command(
+    config: Path, *args: str, local_scheduler: bool = True, env: dict[str, str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """`python -m luigi --module tasks ARGS [--local-scheduler]` and its environment: this one plus `env`,
+    configured by the luigi.cfg at `config`. Run it with cwd=PROJECT."""
+    command = [sys.executable, "-m", "luigi", "--module", "tasks", *args]
+    if local_scheduler:
+        command.append("--local-scheduler")
+    return command, {**os.environ, **(env or {}), "LUIGI_CONFIG_PATH": str(config)}
+
+
 def run_luigi(
     tmp_path: Path, base_url: str, *args: str, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess:
     """`python -m luigi --module tasks ARGS --local-scheduler` run to its end in a child process, configured
     by pipeline_settings(base_url, tmp_path / "lake") (in tmp_path / "luigi.cfg") and `env`."""
     config = write_config_file(tmp_path / "luigi.cfg", pipeline_settings(base_url, tmp_path / "lake"))
+    command, environment = luigi_command(config, *args, env=env)
     return subprocess.run(
-        [sys.executable, "-m", "luigi", "--module", "tasks", *args, "--local-scheduler"],
-        cwd=PROJECT, env={**os.environ, **(env or {}), "LUIGI_CONFIG_PATH": str(config)},
-        capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+        command, cwd=PROJECT, env=environment, capture_output=True, text=True, timeout=timeout
+    )
 
 
+# luigi.cfg [retcode]: the exit codes cron and make see, as README.md documents them
+ALREADY_RUNNING, NOT_RUN, TASK_FAILED, SCHEDULING_ERROR, UNHANDLED_EXCEPTION = 10, 25, 30, 35, 40
 TIMING = {"started_at", "duration_s"}  # the keys of a manifest or metrics document that differ run to run
 
 
@@ -128,3 +140,12 @@ def raw_files(lake: Path, dump: str = "works") -> dict[str, bytes]:
     """The files of raw/{RELEASE}/{dump} (parts and manifest) by name; empty when the folder is absent."""
     folder = lake / "raw" / RELEASE / dump
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())} if folder.exists() else {}
+
+
+def comparable_ingest(files: dict[str, bytes]) -> dict[str, Any]:
+    """raw_files() with the manifest parsed and its timing left out: equal for two runs that produced the
+    same parts, byte for byte, and the same manifest."""
+    return {
+        name: without_timing(json.loads(data)) if name == "_MANIFEST.json" else data
+        for name, data in files.items()
+    }

@@ -6,10 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.dumpserver import DumpServer
-from tests.pipeline_helpers import DUMPS, RELEASE, run_luigi, sample_release
-
-PROJECT = Path(__file__).resolve().parent.parent
-SCHEDULING_ERROR, TASK_FAILED = 35, 30  # luigi.cfg [retcode]
+from tests.pipeline_helpers import DUMPS, RELEASE, SCHEDULING_ERROR, TASK_FAILED, run_luigi, sample_release
 
 
 def refusal(stderr: str) -> str:

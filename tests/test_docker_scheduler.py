@@ -17,11 +17,19 @@ import pytest
 
 from tests.docker_helpers import DOCKER, VENV_BIN, ContainerLuigid, LogFifo, start_cron_job
 from tests.dumpserver import DumpServer
-from tests.pipeline_helpers import DUMPS, RELEASE, pipeline_settings, sample_release, write_config_file
+from tests.pipeline_helpers import (
+    DUMPS,
+    RELEASE,
+    SCHEDULING_ERROR,
+    TASK_FAILED,
+    UNHANDLED_EXCEPTION,
+    pipeline_settings,
+    sample_release,
+    write_config_file,
+)
 from tests.ports import free_port
 
-ALREADY_RUNNING = "a pipeline run is already in progress"
-SCHEDULING_ERROR, TASK_FAILED, UNHANDLED_EXCEPTION = 35, 30, 40  # luigi.cfg [retcode]
+RUN_IN_PROGRESS = "a pipeline run is already in progress"
 SUMMARY_TITLE = " PIPELINE RUN FAILED "
 
 
@@ -108,7 +116,7 @@ def test_two_cron_runs_started_together_run_each_task_once_and_luigid_keeps_its_
 
     assert [job.returncode for job in jobs] == [0, 0], log[-3000:]
     assert outputs == ["", ""]  # everything went to the log FIFO (cron would have mailed the rest)
-    assert log.count(ALREADY_RUNNING) == 1, log[-3000:]
+    assert log.count(RUN_IN_PROGRESS) == 1, log[-3000:]
     assert log.count("pipeline run finished: every task done") == 1
     assert (container.lake / "reports" / RELEASE / "report.json").exists()  # LAKE_ROOT from job.env
     assert not (container.root / "lake-from-luigi-cfg").exists()
@@ -135,7 +143,7 @@ def test_two_cron_runs_started_together_run_each_task_once_and_luigid_keeps_its_
         "Cron runs started together",
         injected="the crontab's job line run twice at the same moment, as cron runs it (empty environment, "
         "job.env, output to the log FIFO), against the container's luigid",
-        result=f"one took the flock and ran; the other logged '{ALREADY_RUNNING}' and exited 0; each of the "
+        result=f"one took the flock and ran; the other logged '{RUN_IN_PROGRESS}' and exited 0; each of the "
         f"{len(starts)} tasks started once (luigid's SQLite task history)",
     )
 
@@ -148,7 +156,7 @@ def test_a_run_while_the_lock_is_held_exits_0_and_schedules_nothing(container: C
         assert server.requests == []
     log = container.log.text
     assert completed.returncode == 0
-    assert ALREADY_RUNNING in log
+    assert RUN_IN_PROGRESS in log
     assert container.luigid.api("task_list", status="PENDING") == {}
     assert container.luigid.api("task_list", status="DONE") == {}
 

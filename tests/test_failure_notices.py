@@ -8,10 +8,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
 
 from tests.dumpserver import DumpServer
-from tests.pipeline_helpers import DUMPS, RELEASE, run_luigi, sample_release
+from tests.pipeline_helpers import DUMPS, RELEASE, TASK_FAILED, run_luigi, sample_release
 from tests.ports import free_port
-
-TASK_FAILED = 30  # luigi.cfg [retcode]
 
 
 class Inbox(MessageHandler):

@@ -5,7 +5,6 @@ import os
 import pty
 import select
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from tests.fake_dataproc import FakeDataproc
 from tests.pipeline_helpers import (
     DUMPS,
     RELEASE,
+    luigi_command,
     pipeline_settings,
     run_luigi,
     sample_release,
@@ -122,12 +122,15 @@ def test_the_command_line_prints_progress_lines_in_a_terminal(tmp_path: Path) ->
     with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
         config = write_config_file(tmp_path / "luigi.cfg", pipeline_settings(server.url, tmp_path / "lake"))
         controller, terminal = pty.openpty()
+        command, env = luigi_command(config, "IngestDump", "--release", RELEASE, "--dump", "works")
         process = subprocess.Popen(
-            [sys.executable, "-m", "luigi", "--module", "tasks", "IngestDump", "--release", RELEASE,
-             "--dump", "works", "--local-scheduler"],
-            cwd=PROJECT, env={**os.environ, "LUIGI_CONFIG_PATH": str(config)},
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal,
-        )  # fmt: skip
+            command,
+            cwd=PROJECT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=terminal,
+        )
         os.close(terminal)
         output = read_terminal(controller, process)
         os.close(controller)

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SampleLake
-from tests.pipeline_helpers import read_table
 
 PROJECT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 120
@@ -45,7 +44,7 @@ def table_rows(output: str) -> list[list[str]]:
 
 
 def works_count(sample_lake: SampleLake) -> int:
-    return len(read_table(sample_lake.root / "curated" / sample_lake.release / "works"))
+    return len(sample_lake.rows("curated", "works"))
 
 
 def test_command_runs_on_the_latest_release_of_the_configured_lake(sample_lake: SampleLake) -> None:
@@ -60,7 +59,7 @@ def test_command_runs_on_the_latest_release_of_the_configured_lake(sample_lake: 
 
 
 def test_sql_on_stdin_runs_every_statement_on_the_named_release(sample_lake: SampleLake) -> None:
-    editions = read_table(sample_lake.root / "curated" / sample_lake.release / "editions")
+    editions = sample_lake.rows("curated", "editions")
     since = 2006
     script = (
         f"SET VARIABLE since = {since};\n"
@@ -72,7 +71,7 @@ def test_sql_on_stdin_runs_every_statement_on_the_named_release(sample_lake: Sam
 
     assert result.returncode == 0, result.stderr
     recent = sum(1 for row in editions if row["publish_year"] is not None and row["publish_year"] >= since)
-    dim_work = len(read_table(sample_lake.root / "marts" / sample_lake.release / "dim_work"))
+    dim_work = len(sample_lake.rows("marts", "dim_work"))
     assert 0 < recent < len(editions)
     assert table_rows(result.stdout) == [[str(recent)], [str(dim_work)]]
 

@@ -16,7 +16,6 @@ from lake import open_lake
 from query import QUARANTINE_VIEW, ReleaseViews, open_release
 from spark.tables import CURATED, DUMP_TABLES, MARTS, QUARANTINE
 from tests.conftest import SampleLake
-from tests.pipeline_helpers import read_table
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUERIES = PROJECT / "docs" / "queries"
@@ -28,20 +27,6 @@ def sample_views(sample_lake: SampleLake) -> Iterator[tuple[duckdb.DuckDBPyConne
     con, views = open_release(open_lake(str(sample_lake.root)))
     yield con, views
     con.close()
-
-
-class Parquet:
-    """Rows of the sample lake's outputs, read with pyarrow."""
-
-    def __init__(self, sample_lake: SampleLake) -> None:
-        self.root = sample_lake.root
-        self.release = sample_lake.release
-
-    def curated(self, table: str) -> list[dict[str, Any]]:
-        return read_table(self.root / "curated" / self.release / table)
-
-    def mart(self, mart: str) -> list[dict[str, Any]]:
-        return read_table(self.root / "marts" / self.release / mart)
 
 
 def run_example(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -71,21 +56,20 @@ def test_every_view_has_the_contract_columns_and_the_rows_of_its_parquet(
     sample_lake: SampleLake, sample_views: tuple[duckdb.DuckDBPyConnection, ReleaseViews]
 ) -> None:
     con, _ = sample_views
-    parquet = Parquet(sample_lake)
     for name, schema in [*CURATED.items(), *MARTS.items()]:
-        rows = parquet.curated(name) if name in CURATED else parquet.mart(name)
+        rows = sample_lake.rows("curated" if name in CURATED else "marts", name)
         columns = [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
         assert columns == schema.fieldNames(), name
         assert con.execute(f"SELECT count(*) FROM {name}").fetchall() == [(len(rows),)], name
     keys = con.execute("SELECT work_key FROM works ORDER BY work_key").fetchall()
-    assert [key for (key,) in keys] == sorted(row["work_key"] for row in parquet.curated("works"))
+    assert [key for (key,) in keys] == sorted(row["work_key"] for row in sample_lake.rows("curated", "works"))
 
 
 def test_the_quarantine_view_holds_each_dumps_quarantined_lines(sample_lake: SampleLake) -> None:
     release = sample_lake.previous_release  # the release with bad lines (tests/earlier_release.py)
     quarantined = Counter()
     for dump in DUMP_TABLES:
-        quarantined[dump] = len(read_table(sample_lake.root / "quarantine" / release / dump))
+        quarantined[dump] = len(sample_lake.rows("quarantine", dump, release))
     assert sum(quarantined.values()) > 0
     con, _ = open_release(open_lake(str(sample_lake.root)), release)
     with con:
@@ -102,15 +86,14 @@ def test_isbn_lookup_finds_the_edition_its_work_and_the_authors(
     columns, rows = run_example(con, "isbn_lookup")
     isbn = variable(con, "isbn")
 
-    parquet = Parquet(sample_lake)
-    editions = {row["edition_key"]: row for row in parquet.curated("editions")}
-    works = {row["work_key"]: row for row in parquet.curated("works")}
-    names = {row["author_key"]: row["name"] for row in parquet.curated("authors")}
+    editions = {row["edition_key"]: row for row in sample_lake.rows("curated", "editions")}
+    works = {row["work_key"]: row for row in sample_lake.rows("curated", "works")}
+    names = {row["author_key"]: row["name"] for row in sample_lake.rows("curated", "authors")}
     authors_of = defaultdict(list)
-    for row in sorted(parquet.curated("work_authors"), key=lambda row: row["ordinal"]):
+    for row in sorted(sample_lake.rows("curated", "work_authors"), key=lambda row: row["ordinal"]):
         authors_of[row["work_key"]].append(names.get(row["author_key"], row["author_key"]))
     expected = []
-    for row in parquet.curated("edition_isbns"):
+    for row in sample_lake.rows("curated", "edition_isbns"):
         if row["isbn13"] == isbn:
             edition = editions[row["edition_key"]]
             work_key = edition["work_key"]
@@ -133,14 +116,15 @@ def test_author_works_lists_each_work_with_the_ratings_it_received(
     columns, rows = run_example(con, "author_works")
     author = variable(con, "author")
 
-    parquet = Parquet(sample_lake)
-    author_keys = {row["author_key"] for row in parquet.mart("dim_author") if row["name"] == author}
+    author_keys = {
+        row["author_key"] for row in sample_lake.rows("marts", "dim_author") if row["name"] == author
+    }
     ratings = defaultdict(list)
-    for row in parquet.mart("fct_ratings"):
+    for row in sample_lake.rows("marts", "fct_ratings"):
         ratings[row["work_key"]].append(row["rating"])
     expected = [
         (key, work["work_key"], work["title"], work["first_publish_year"], len(ratings[work["work_key"]]))
-        for work in parquet.mart("dim_work")
+        for work in sample_lake.rows("marts", "dim_work")
         for key in author_keys
         if key in (work["author_keys"] or ())
     ]
@@ -164,10 +148,9 @@ def test_top_subjects_by_year_ranks_subjects_by_works_first_published_that_year(
     columns, rows = run_example(con, "top_subjects_by_year")
     since = variable(con, "since")
 
-    parquet = Parquet(sample_lake)
-    subjects = {row["work_key"]: set(row["subjects"] or ()) for row in parquet.curated("works")}
+    subjects = {row["work_key"]: set(row["subjects"] or ()) for row in sample_lake.rows("curated", "works")}
     works_per_subject: Counter[tuple[int, str]] = Counter()
-    for work in parquet.mart("dim_work"):
+    for work in sample_lake.rows("marts", "dim_work"):
         year = work["first_publish_year"]
         if year is not None and year >= since and work["work_key"] in subjects:
             works_per_subject.update((year, subject) for subject in subjects[work["work_key"]])

@@ -16,7 +16,6 @@ from query import QUARANTINE_VIEW, ReleaseViews, open_release
 from spark.tables import CURATED, MARTS
 from tests.conftest import SampleLake
 from tests.gcs_emulator import upload_folder
-from tests.pipeline_helpers import read_table
 from tests.test_query_cli import table_rows
 from tests.test_query_examples import EXAMPLES, run_example
 
@@ -85,8 +84,7 @@ def test_python_m_query_reads_a_gs_lake(gcs_lake_root: str, sample_lake: SampleL
 
     assert result.returncode == 0, result.stderr
     assert f"release {sample_lake.release} of {gcs_lake_root}: 15 views" in result.stderr
-    dim_work = sample_lake.root / "marts" / sample_lake.release / "dim_work"
-    assert table_rows(result.stdout) == [[str(len(read_table(dim_work)))]]
+    assert table_rows(result.stdout) == [[str(len(sample_lake.rows("marts", "dim_work")))]]
 
 
 def test_a_gs_lake_without_credentials_exits_2_saying_how_to_get_them(tmp_path: Path) -> None:

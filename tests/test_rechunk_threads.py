@@ -13,10 +13,10 @@ import pytest
 
 from source import rechunk as rechunk_module
 from source.rechunk import CorruptDumpError, rechunk
-from tests.test_rechunk import MemoryLake, chunked
+from tests.test_rechunk import MemoryLake, chunked, part_contents, run
 
 RNG = random.Random(11)
-# ~600 KB of varied lines: enough for many parts and, with small segments, many segments per part
+# ~750 KB of varied lines: enough for many parts and, with small segments, many segments per part
 CONTENT = b"".join(
     b'/type/edition\t/books/OL%dM\t1\t{"title": "%s"}\n'
     % (i, RNG.randbytes(RNG.randint(0, 200)).hex().encode())
@@ -54,10 +54,9 @@ def test_parts_are_byte_identical_however_the_source_is_chunked(level: int) -> N
     source = gzip.compress(CONTENT, mtime=0)
     runs = []
     for size in (7, 777, 65_536, len(source)):
-        lake = MemoryLake()
-        result = rechunk(chunked(source, size), lake.open_part, part_bytes=100_000, compress_level=level)
+        result, lake = run(chunked(source, size), part_bytes=100_000, compress_level=level)
         runs.append(lake.files)
-        assert b"".join(gzip.decompress(lake.files[part.path]) for part in result.parts) == CONTENT
+        assert b"".join(part_contents(result, lake)) == CONTENT
     assert len(runs[0]) == 8  # about 750 KB in parts of 100 KB
     assert all(files == runs[0] for files in runs[1:])
     assert all(part[:4] == b"\x1f\x8b\x08\x00" and part[4:8] == b"\0\0\0\0" for part in runs[0].values())

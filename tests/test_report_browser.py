@@ -21,7 +21,7 @@ from report import render_page
 from spark.summary import RECORD_KEYS
 from spark.tables import DUMP_TABLES, MARTS, primary_table
 from tests.conftest import SampleLake
-from tests.pipeline_helpers import DUMPS, read_table
+from tests.pipeline_helpers import DUMPS
 from tests.report_browser import open_offline, screenshot
 
 CHARTS = [
@@ -77,16 +77,8 @@ def page(
     return rendered
 
 
-def curated(lake: SampleLake, release: str, table: str) -> list[dict[str, Any]]:
-    return read_table(lake.root / "curated" / release / table)
-
-
-def mart(lake: SampleLake, release: str, name: str) -> list[dict[str, Any]]:
-    return read_table(lake.root / "marts" / release / name)
-
-
 def quarantine_reasons(lake: SampleLake, release: str, dump: str) -> Counter:
-    return Counter(row["reason"] for row in read_table(lake.root / "quarantine" / release / dump))
+    return Counter(row["reason"] for row in lake.rows("quarantine", dump, release))
 
 
 def trace(chart: dict[str, Any], name: str) -> dict[Any, Any]:
@@ -118,7 +110,7 @@ def test_lines_per_dump_are_the_rows_and_quarantine_in_the_lake(
 ) -> None:
     chart = page.charts["chart-lines-per-dump"]
     assert trace(chart, "rows written") == {
-        dump: len(curated(sample_lake, page.release, primary_table(dump))) for dump in DUMPS
+        dump: len(sample_lake.rows("curated", primary_table(dump), page.release)) for dump in DUMPS
     }
     assert trace(chart, "quarantined") == {
         dump: sum(quarantine_reasons(sample_lake, page.release, dump).values()) for dump in DUMPS
@@ -129,9 +121,11 @@ def test_rows_per_table_are_the_lakes_tables_and_marts(page: Rendered, sample_la
     chart = page.charts["chart-rows-per-table"]
     tables = [table for dump in DUMPS for table in DUMP_TABLES[dump]]
     assert trace(chart, "curated table") == {
-        table: len(curated(sample_lake, page.release, table)) for table in tables
+        table: len(sample_lake.rows("curated", table, page.release)) for table in tables
     }
-    assert trace(chart, "mart") == {name: len(mart(sample_lake, page.release, name)) for name in MARTS}
+    assert trace(chart, "mart") == {
+        name: len(sample_lake.rows("marts", name, page.release)) for name in MARTS
+    }
 
 
 def test_quarantine_chart_shows_each_reason_per_dump(page: Rendered, sample_lake: SampleLake) -> None:
@@ -151,7 +145,7 @@ def test_quarantine_chart_shows_each_reason_per_dump(page: Rendered, sample_lake
 
 def test_editions_by_year_come_from_the_editions_table(page: Rendered, sample_lake: SampleLake) -> None:
     chart = page.charts["chart-editions-by-year"]
-    years = Counter(row["publish_year"] for row in curated(sample_lake, page.release, "editions"))
+    years = Counter(row["publish_year"] for row in sample_lake.rows("curated", "editions", page.release))
     undated = years.pop(None, 0)
     span = range(1450, int(page.release[:4]) + 2)  # the first printed books to the year after the release
     assert trace(chart, "editions") == {year: n for year, n in years.items() if year in span}
@@ -161,7 +155,7 @@ def test_editions_by_year_come_from_the_editions_table(page: Rendered, sample_la
 
 def test_top_subjects_are_the_subject_marts_largest(page: Rendered, sample_lake: SampleLake) -> None:
     chart = page.charts["chart-top-subjects"]
-    subjects = mart(sample_lake, page.release, "dim_subject")
+    subjects = sample_lake.rows("marts", "dim_subject", page.release)
     ranked = sorted(subjects, key=lambda row: (-row["work_count"], row["subject"]))[:20]
     assert len(ranked) == 20
     assert chart["y_ticks"] == [row["subject"] for row in ranked]  # as drawn, top to bottom
@@ -169,11 +163,11 @@ def test_top_subjects_are_the_subject_marts_largest(page: Rendered, sample_lake:
 
 
 def test_ratings_and_shelves_come_from_the_fact_marts(page: Rendered, sample_lake: SampleLake) -> None:
-    ratings = Counter(row["rating"] for row in mart(sample_lake, page.release, "fct_ratings"))
+    ratings = Counter(row["rating"] for row in sample_lake.rows("marts", "fct_ratings", page.release))
     chart = page.charts["chart-ratings"]
     assert {int(k): v for k, v in trace(chart, "ratings").items()} == ratings
     assert chart["x_ticks"] == [str(rating) for rating in sorted(ratings)]
-    shelves = Counter(row["shelf"] for row in mart(sample_lake, page.release, "fct_shelves"))
+    shelves = Counter(row["shelf"] for row in sample_lake.rows("marts", "fct_shelves", page.release))
     chart = page.charts["chart-shelves"]
     assert trace(chart, "entries") == shelves
     assert chart["x_ticks"] == [shelf for shelf, _ in sorted(shelves.items(), key=lambda kv: (-kv[1], kv[0]))]
@@ -190,7 +184,7 @@ def test_changes_compare_keys_with_the_earlier_release(page: Rendered, sample_la
         table = primary_table(dump)
 
         def keys(release: str, table: str = table) -> Counter:
-            rows = curated(sample_lake, release, table)
+            rows = sample_lake.rows("curated", table, release)
             return Counter(tuple(row[key] for key in RECORD_KEYS[table]) for row in rows)
 
         now, before = keys(page.release), keys(sample_lake.previous_release)

@@ -92,7 +92,9 @@ def test_charts_without_data_say_why() -> None:
         "No reading-log entries.",
     ):
         assert f'<p class="note">{note}</p>' in page
-    for chart_id in ("chart-changes", "chart-editions-by-year", "chart-top-subjects", "chart-ratings"):
+    for chart_id in (
+        "chart-changes", "chart-editions-by-year", "chart-top-subjects", "chart-ratings", "chart-shelves"
+    ):  # fmt: skip
         assert f'id="{chart_id}-plot"' not in page
     assert 'id="chart-lines-per-dump-plot"' in page
 

@@ -17,18 +17,10 @@ from spark.summary import (
     shelf_counts,
     top_subjects,
 )
-from spark.tables import CURATED, DUMP_TABLES, MARTS
+from spark.tables import CURATED, DUMP_TABLES
+from tests.test_spark_marts import curated, frame
 
 DAY = dt.date(2026, 1, 2)
-
-
-def frame(spark: SparkSession, schema_of: dict, table: str, rows: list[dict]) -> DataFrame:
-    schema = schema_of[table]
-    return spark.createDataFrame([tuple(row.get(f.name) for f in schema.fields) for row in rows], schema)
-
-
-def curated(spark: SparkSession, **tables: list[dict]) -> dict[str, DataFrame]:
-    return {name: frame(spark, CURATED, name, tables.get(name, [])) for name in CURATED}
 
 
 def test_every_primary_table_has_a_record_key_made_of_its_columns() -> None:
@@ -39,7 +31,6 @@ def test_every_primary_table_has_a_record_key_made_of_its_columns() -> None:
 def test_editions_are_counted_per_year_with_the_undated_last(spark: SparkSession) -> None:
     editions = frame(
         spark,
-        CURATED,
         "editions",
         [
             {"edition_key": f"/books/{n}", "publish_year": year}
@@ -57,7 +48,6 @@ def test_editions_are_counted_per_year_with_the_undated_last(spark: SparkSession
 def test_top_subjects_keep_the_most_works_and_break_ties_alphabetically(spark: SparkSession) -> None:
     subjects = frame(
         spark,
-        MARTS,
         "dim_subject",
         [{"subject": s, "work_count": n} for s, n in [("b", 2), ("a", 2), ("<script>", 5), ("c", 1)]],
     )
@@ -68,13 +58,11 @@ def test_top_subjects_keep_the_most_works_and_break_ties_alphabetically(spark: S
 def test_ratings_and_shelves_are_counted_per_value(spark: SparkSession) -> None:
     ratings = frame(
         spark,
-        MARTS,
         "fct_ratings",
         [{"work_key": "/works/A", "rating": r, "rated_on": DAY} for r in [5, 1, 5]],
     )
     shelves = frame(
         spark,
-        MARTS,
         "fct_shelves",
         [{"work_key": "/works/A", "shelf": s} for s in ["Already Read", "Want to Read", "Want to Read"]],
     )
@@ -86,10 +74,8 @@ def test_ratings_and_shelves_are_counted_per_value(spark: SparkSession) -> None:
 
 
 def test_changes_count_new_and_removed_keys(spark: SparkSession) -> None:
-    now = frame(spark, CURATED, "works", [{"work_key": k, "title": "now"} for k in ["/works/A", "/works/B"]])
-    before = frame(
-        spark, CURATED, "works", [{"work_key": k, "title": "old"} for k in ["/works/B", "/works/C"]]
-    )
+    now = frame(spark, "works", [{"work_key": k, "title": "now"} for k in ["/works/A", "/works/B"]])
+    before = frame(spark, "works", [{"work_key": k, "title": "old"} for k in ["/works/B", "/works/C"]])
     assert record_changes(now, before, ("work_key",)) == {"new": 1, "removed": 1}
     assert record_changes(now, now, ("work_key",)) == {"new": 0, "removed": 0}
 
@@ -97,7 +83,7 @@ def test_changes_count_new_and_removed_keys(spark: SparkSession) -> None:
 def test_keyless_rows_are_compared_whole_as_multisets(spark: SparkSession) -> None:
     def ratings(*values: int) -> DataFrame:
         rows = [{"work_key": "/works/A", "rating": v, "rated_on": DAY} for v in values]
-        return frame(spark, CURATED, "ratings", rows)
+        return frame(spark, "ratings", rows)
 
     keys = RECORD_KEYS["ratings"]
     assert record_changes(ratings(5, 5, 3), ratings(5, 4), keys) == {"new": 2, "removed": 1}
@@ -125,11 +111,9 @@ def small_release(spark: SparkSession) -> tuple[dict[str, DataFrame], dict[str, 
         authors=[{"author_key": "/authors/1"}],
     )
     marts = {
-        "dim_subject": frame(spark, MARTS, "dim_subject", [{"subject": "Cats", "work_count": 3}]),
-        "fct_ratings": frame(spark, MARTS, "fct_ratings", [{"work_key": "/works/A", "rating": 4}]),
-        "fct_shelves": frame(
-            spark, MARTS, "fct_shelves", [{"work_key": "/works/A", "shelf": "Want to Read"}]
-        ),
+        "dim_subject": frame(spark, "dim_subject", [{"subject": "Cats", "work_count": 3}]),
+        "fct_ratings": frame(spark, "fct_ratings", [{"work_key": "/works/A", "rating": 4}]),
+        "fct_shelves": frame(spark, "fct_shelves", [{"work_key": "/works/A", "shelf": "Want to Read"}]),
     }
     return marts, tables
 
@@ -188,7 +172,7 @@ def test_the_job_takes_the_previous_release_with_its_curated_url_or_neither(
 def test_an_earlier_release_is_read_by_its_primary_tables_alone(spark: SparkSession, tmp_path: Path) -> None:
     earlier = tmp_path / "curated"
     works = [{"work_key": "/works/OL1W", "title": "One"}, {"work_key": "/works/OL2W", "title": "Two"}]
-    frame(spark, CURATED, "works", works).write.parquet(str(earlier / "works"))
+    frame(spark, "works", works).write.parquet(str(earlier / "works"))
     assert DUMP_TABLES["works"][1:], "works feeds more tables than its primary one"
     # work_authors, the works dump's other table, is not in this earlier release: it is not read
     read = read_primary_tables(spark, str(earlier), ["works"])

@@ -12,7 +12,8 @@ DAY = dt.date(2025, 1, 1)
 
 
 def frame(spark: SparkSession, table: str, rows: list[dict]) -> DataFrame:
-    schema = CURATED[table]
+    """`rows` (dicts, missing columns null) as a frame of the curated table's or mart's schema."""
+    schema = {**CURATED, **MARTS}[table]
     return spark.createDataFrame([tuple(row.get(f.name) for f in schema.fields) for row in rows], schema)
 
 

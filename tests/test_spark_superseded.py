@@ -1,27 +1,19 @@
 """Duplicate keys: only the records of repeated keys are ranked (no shuffle of the others), with the same
 choice as a window over every record would make."""
 
-import json
-
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 
 from spark import tables
 from spark.transform_dump import classify, transform
+from tests.test_spark_transforms import lines as frame
+from tests.test_spark_transforms import record_line
 
 
 def work(key: str, revision: int, modified: str, title: str) -> str:
-    record = {
-        "key": key,
-        "type": {"key": "/type/work"},
-        "revision": revision,
-        "title": title,
-        "last_modified": {"type": "/type/datetime", "value": modified},
-    }
-    return "\t".join(["/type/work", key, str(revision), modified, json.dumps(record)])
-
-
-def frame(spark: SparkSession, *values: str) -> DataFrame:
-    return spark.createDataFrame([(value,) for value in values], "value string")
+    """A work line whose record was last modified at `modified` (what ranks equal revisions)."""
+    return record_line(
+        "/type/work", key, revision, title=title, last_modified={"type": "/type/datetime", "value": modified}
+    )
 
 
 def test_the_highest_revision_then_latest_modification_then_line_wins_among_repeated_keys(
@@ -38,9 +30,10 @@ def test_the_highest_revision_then_latest_modification_then_line_wins_among_repe
     singles = [work(f"/works/OL{n}W", 1, "2020-01-01T00:00:00", "single") for n in range(10, 40)]
     lines = [older, newer, same_rev_early, same_rev_late, twin_a, twin_b, broken_copy, good_copy, *singles]
 
-    reasons = {row["line"]: row["reason"] for row in classify(frame(spark, *lines), "works").collect()}
+    rows = classify(frame(spark, *lines), "works").collect()
+    reasons = {row["line"]: row["reason"] for row in rows}
 
-    assert len(reasons) == len(lines)  # every line exactly once
+    assert sorted(row["line"] for row in rows) == sorted(lines)  # every line exactly once
     assert reasons[older] == tables.SUPERSEDED_REVISION and reasons[newer] is None
     assert reasons[same_rev_early] == tables.SUPERSEDED_REVISION and reasons[same_rev_late] is None
     assert reasons[max(twin_a, twin_b)] is None and reasons[min(twin_a, twin_b)] == tables.SUPERSEDED_REVISION
