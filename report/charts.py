@@ -49,7 +49,8 @@ def _layout(figure: go.Figure, height: int = 360, **axes: Any) -> go.Figure:
     return figure
 
 
-def _bar(names: list[Any], values: list[int], name: str, colour: str) -> go.Bar:
+def _bar(names: list[Any], values: list[int], name: str, colour: str | None = None) -> go.Bar:
+    """Bars named `name`, one per name (labelled), each showing its value; plotly's colour if none."""
     return go.Bar(
         x=[label(n) for n in names],
         y=values,
@@ -98,13 +99,7 @@ def quarantine_by_reason(report: dict[str, Any]) -> Chart:
         )
     figure = go.Figure(
         [
-            go.Bar(
-                x=[label(d) for d in dumps],
-                y=[report["dumps"][d]["quarantined"].get(reason, 0) for d in dumps],
-                name=label(reason),
-                text=[report["dumps"][d]["quarantined"].get(reason, 0) for d in dumps],
-                textposition="auto",
-            )
+            _bar(dumps, [report["dumps"][d]["quarantined"].get(reason, 0) for d in dumps], label(reason))
             for reason in reasons
         ]
     )
@@ -169,7 +164,7 @@ def ratings(summary: dict[str, Any]) -> Chart:
     """How many ratings gave each star value."""
     rows = summary["ratings"]
     if not rows:
-        return Chart("chart-ratings", "Ratings", None, "No ratings.")
+        return Chart("chart-ratings", "Ratings distribution", None, "No ratings.")
     figure = go.Figure(
         _bar([row["rating"] for row in rows], [row["ratings"] for row in rows], "ratings", ROWS_COLOUR)
     )
