@@ -40,8 +40,9 @@ def make_runner(
         }
         if name == "dataproc":
             return DataprocJobRunner(
-                cluster=settings["cluster"], cluster_config=settings.get("cluster_config"), **common
-            )
+                cluster=settings["cluster"], cluster_config=settings.get("cluster_config"),
+                cluster_labels=settings.get("cluster_labels"), **common,
+            )  # fmt: skip
         return DataprocServerlessRunner(
             runtime_version=settings.get("runtime_version", "2.2"),
             service_account=settings.get("service_account", ""),

@@ -139,13 +139,14 @@ class DataprocJobRunner(_DataprocRunner):
     def __init__(
         self, project: str, region: str, cluster: str, staging: Lake, endpoint: str | None = None,
         poll_s: float = 15.0, credentials: Any = None, properties: dict[str, str] | None = None,
-        cluster_config: dict[str, Any] | None = None,
+        cluster_config: dict[str, Any] | None = None, cluster_labels: dict[str, str] | None = None,
     ) -> None:  # fmt: skip
         if not (project and region and cluster):
             raise ValueError("the dataproc runner needs [dataproc] project, region and cluster")
         super().__init__(project, region, staging, endpoint, poll_s, credentials, properties)
         self.cluster = cluster
         self.cluster_config = parse_cluster_config(cluster_config) if cluster_config else None
+        self.cluster_labels = dict(cluster_labels or {})
 
     @functools.cached_property
     def client(self) -> dataproc_v1.JobControllerClient:
@@ -209,7 +210,7 @@ class DataprocJobRunner(_DataprocRunner):
         logger.info("Dataproc cluster %s is missing: creating it again", self.cluster)
         cluster = dataproc_v1.Cluster(
             project_id=self.project, cluster_name=self.cluster, config=self.cluster_config,
-            labels={"pipeline": "openlibrary"},
+            labels=self.cluster_labels,
         )  # fmt: skip
         request = {
             "project_id": self.project, "region": self.region, "cluster": cluster,

@@ -104,6 +104,12 @@ class dataproc(luigi.Config):
         description="ClusterConfig (Dataproc REST JSON) to create the cluster again when it is missing "
         "(deleted when idle); empty: a missing cluster fails the job. terraform/compute sets it",
     )
+    cluster_labels = OptionalDictParameter(
+        default={},
+        significant=False,
+        description="Labels (JSON object) of a cluster created again, as Terraform labels the first one. "
+        "terraform/compute sets it",
+    )
     runtime_version = luigi.Parameter(
         default="2.2", significant=False, description="Serverless runtime (2.2 = Spark 3.5, as pinned here)"
     )

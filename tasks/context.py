@@ -29,6 +29,7 @@ def current_runner() -> SparkRunner:
             "region": dataproc.region,
             "cluster": dataproc.cluster,
             "cluster_config": recursively_unfreeze(dataproc.cluster_config),
+            "cluster_labels": recursively_unfreeze(dataproc.cluster_labels),
             "runtime_version": dataproc.runtime_version,
             "service_account": dataproc.service_account,
             "subnetwork": dataproc.subnetwork,

@@ -62,7 +62,8 @@ def test_a_release_date_is_kept_as_given() -> None:
 def test_the_cluster_config_reaches_the_runner_from_the_environment(
     pinned_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """terraform/compute hands the container DATAPROC_CLUSTER_CONFIG (REST JSON); the runner parses it."""
+    """terraform/compute hands the container DATAPROC_CLUSTER_CONFIG (REST JSON) and DATAPROC_CLUSTER_LABELS;
+    the runner parses the one and keeps the other."""
     from tasks.context import current_runner
 
     settings = {"PROJECT": "proj", "REGION": "europe-west1", "CLUSTER": "ol-cluster"}
@@ -74,12 +75,15 @@ def test_the_cluster_config_reaches_the_runner_from_the_environment(
         "DATAPROC_CLUSTER_CONFIG",
         '{"lifecycleConfig": {"idleDeleteTtl": "3600s"}, "workerConfig": {"numInstances": 2}}',
     )
-    keys = {"spark": {"runner": "local"}, "dataproc": {k.lower(): "" for k in [*settings, "CLUSTER_CONFIG"]}}
+    monkeypatch.setenv("DATAPROC_CLUSTER_LABELS", '{"app": "openlibrary-pipeline"}')
+    dataproc_keys = [*settings, "CLUSTER_CONFIG", "CLUSTER_LABELS"]
+    keys = {"spark": {"runner": "local"}, "dataproc": {k.lower(): "" for k in dataproc_keys}}
     with luigi_config(keys):  # restores what apply_environment sets, for the tests that follow
         apply_environment()
         runner = current_runner()
     assert runner.cluster_config.lifecycle_config.idle_delete_ttl.total_seconds() == 3600
     assert runner.cluster_config.worker_config.num_instances == 2
+    assert runner.cluster_labels == {"app": "openlibrary-pipeline"}
 
 
 def test_an_empty_cluster_config_means_none(pinned_config, monkeypatch: pytest.MonkeyPatch) -> None:

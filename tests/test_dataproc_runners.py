@@ -42,15 +42,16 @@ CLUSTER_CONFIG = {
 
 
 def cluster_runner(
-    fake: FakeDataproc, tmp_path, cluster_exists: bool = True, cluster_config: dict | None = None
-) -> DataprocJobRunner:
+    fake: FakeDataproc, tmp_path, cluster_exists: bool = True, cluster_config: dict | None = None,
+    cluster_labels: dict | None = None,
+) -> DataprocJobRunner:  # fmt: skip
     """A cluster runner talking to the fake; its cluster exists and is RUNNING unless said otherwise."""
     if cluster_exists:
         fake.clusters.setdefault(CLUSTER, Resource(states=["RUNNING"]))
     return DataprocJobRunner(
         "proj", "europe-west1", CLUSTER, staging=open_lake(str(tmp_path / "lake")), endpoint=fake.url,
         poll_s=0.01, credentials=AnonymousCredentials(), properties={"spark.executor.memory": "4g"},
-        cluster_config=cluster_config,
+        cluster_config=cluster_config, cluster_labels=cluster_labels,
     )  # fmt: skip
 
 
@@ -104,15 +105,17 @@ def test_a_cluster_job_is_submitted_with_the_staged_files_and_awaited(fake: Fake
 def test_a_cluster_deleted_when_idle_is_created_again_before_the_job(
     fake: FakeDataproc, tmp_path, fault
 ) -> None:
-    runner = cluster_runner(fake, tmp_path, cluster_exists=False, cluster_config=CLUSTER_CONFIG)
+    labels = {"app": "openlibrary-pipeline"}  # terraform/compute's var.labels, as it passes them
+    runner = cluster_runner(
+        fake, tmp_path, cluster_exists=False, cluster_config=CLUSTER_CONFIG, cluster_labels=labels
+    )
     statuses: list[str] = []
     runner.run("transform_dump", ARGS, statuses.append, KEY)
     (create,) = fake.cluster_creations()
     assert create.path == "/v1/projects/proj/regions/europe-west1/clusters"
     assert create.query["requestId"][0]
     assert create.body == {
-        "projectId": "proj", "clusterName": CLUSTER, "config": CLUSTER_CONFIG,
-        "labels": {"pipeline": "openlibrary"},
+        "projectId": "proj", "clusterName": CLUSTER, "config": CLUSTER_CONFIG, "labels": labels,
     }  # fmt: skip
     assert f"Dataproc cluster {CLUSTER}: CREATING" in statuses
     cluster_gets = [i for i, r in enumerate(fake.requests) if r.method == "GET" and CLUSTER in r.path]

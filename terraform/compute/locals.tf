@@ -97,8 +97,10 @@ locals {
     DATAPROC_SERVICE_ACCOUNT = local.dataproc_sa_email
     DATAPROC_SUBNETWORK      = local.subnetwork_resource
     # One line of compact JSON (jsonencode writes no newline), which docker's --env-file passes on as is.
-    # "{}" rather than "" without a cluster: luigi reads [dataproc] cluster_config as JSON, and "" is not.
+    # "{}" without a cluster: [dataproc] cluster_config's "no config" (it reads an empty value so too).
     DATAPROC_CLUSTER_CONFIG = local.use_cluster ? jsonencode(local.cluster_config) : "{}"
+    # Labels are the Cluster's, not its ClusterConfig's: a cluster created again gets these too.
+    DATAPROC_CLUSTER_LABELS = jsonencode(var.labels)
   }
 
   cloud_init = templatefile("${path.module}/cloud-init.yaml.tftpl", {
