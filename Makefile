@@ -11,9 +11,13 @@ LUIGID_HOST := 127.0.0.1
 LUIGID_PORT ?= 8082
 LUIGID_DIR := data/luigid
 DEMO_DIR := data/demo
+# The demo's source and lake, for the run and for the line that prints its report page
+DEMO_ENV = OPENLIBRARY_METADATA_URL= OPENLIBRARY_BASE_URL=file://$(CURDIR)/$(DEMO_DIR)/source LAKE_ROOT=$(DEMO_DIR)/lake
 # Command-line tools the tests call (linters, scanners), in a virtualenv of their own so their
 # dependencies never touch the project's pins.
 TOOLS := .venv-tools
+# pytest with the tools venv's commands (hadolint, checkov) on PATH
+PYTEST = PATH="$$PATH:$(CURDIR)/$(TOOLS)/bin" $(PY) -m pytest
 # Commands the tests need, as command:Debian-package (installed by `make test` when missing and run as
 # root on Debian/Ubuntu).
 TEST_COMMANDS := java:openjdk-17-jre-headless shellcheck:shellcheck chromium:chromium
@@ -68,18 +72,15 @@ run: setup java ## Run the pipeline for RELEASE (default latest) into the lake (
 
 demo: setup java ## Run the same pipeline offline on the bundled sample release (lake: data/demo/lake)
 	$(PY) -m source.sample $(DEMO_DIR)/source >/dev/null
-	OPENLIBRARY_METADATA_URL= $(PY) -m luigi --module tasks OpenLibraryPipeline --release latest \
-	  --workers $(WORKERS) --openlibrary-base-url file://$(CURDIR)/$(DEMO_DIR)/source \
-	  --lake-root $(DEMO_DIR)/lake $(SCHEDULER)
-	@OPENLIBRARY_BASE_URL=file://$(CURDIR)/$(DEMO_DIR)/source LAKE_ROOT=$(DEMO_DIR)/lake \
-	  $(PY) -m tasks.report_url --release latest
+	$(DEMO_ENV) $(PY) -m luigi --module tasks OpenLibraryPipeline --release latest --workers $(WORKERS) $(SCHEDULER)
+	@$(DEMO_ENV) $(PY) -m tasks.report_url --release latest
 
 test: setup tools test-deps ## Install what the tests need and run the whole suite (lint included)
 	$(MAKE) --no-print-directory lint
-	PATH="$$PATH:$(CURDIR)/$(TOOLS)/bin" $(PY) -m pytest
+	$(PYTEST)
 
 reliability: setup tools test-deps ## Run the fault tests and regenerate RELIABILITY.md from what they observed
-	PATH="$$PATH:$(CURDIR)/$(TOOLS)/bin" $(PY) -m pytest -m reliability --reliability-report=RELIABILITY.md
+	$(PYTEST) -m reliability --reliability-report=RELIABILITY.md
 
 lint: setup ## ruff check and format check
 	$(VENV)/bin/ruff check .

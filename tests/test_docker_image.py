@@ -127,6 +127,10 @@ def test_the_dependencies_are_installed_before_the_code_is_copied(tmp_path: Path
     first_code_copy = next(i for i, (keyword, arguments) in enumerate(steps) if arguments == "tasks/ tasks/")
     installs = [i for i, (keyword, arguments) in enumerate(steps) if "-r requirements.txt" in arguments]
     assert len(installs) == 1 and installs[0] < first_code_copy
+    copied_before = [arguments for keyword, arguments in steps[: installs[0]] if keyword == "COPY"]
+    assert copied_before == ["pyproject.toml ./"], (
+        "only what the pin listing reads: other edits reuse the layer"
+    )
     # the step's own command, run on pyproject.toml: exactly the project's pins and the scheduler extra's
     command = re.search(r"(python -c '[^']*') > requirements.txt", steps[installs[0]][1])
     assert command

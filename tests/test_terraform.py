@@ -17,14 +17,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import luigi
 import pytest
 import yaml
-from google.cloud import dataproc_v1
-from google.protobuf.json_format import ParseError
 from luigi.freezing import recursively_unfreeze
 
+from runners.dataproc import parse_cluster_config
 from spark.tables import CURATED, MARTS
+from tasks import config
 from tests.docker_helpers import docker_module
 from tests.terraform_stacks import (
     STACKS,
@@ -220,8 +219,7 @@ def test_interface_variables_and_defaults(storage: Stack, compute: Stack) -> Non
     assert defaults["master_machine_type"] == defaults["worker_machine_type"] == "n2-standard-4"
 
     assert {"lake_bucket", "lake_root", "image_repository"} <= set(storage.outputs)
-    assert {"luigid_tunnel_command", "vm_name", "cluster_name", "cluster_config"} <= set(compute.outputs)
-    assert compute.outputs["cluster_config"]["value"] == "${local.container_env.DATAPROC_CLUSTER_CONFIG}"
+    assert {"luigid_tunnel_command", "vm_name", "cluster_name"} <= set(compute.outputs)
 
 
 def test_storage_derives_bucket_lake_root_and_repository(scratch: Path) -> None:
@@ -627,6 +625,7 @@ def test_cloud_init_is_valid_yaml_and_passes_the_container_its_environment(
         assert re.fullmatch(r"0[0-7]{3}", item["permissions"]), "permissions must be a quoted octal string"
     path, environment = env_file(config)
     cluster_config = environment.pop("DATAPROC_CLUSTER_CONFIG", None)
+    cluster_labels = environment.pop("DATAPROC_CLUSTER_LABELS", None)
     assert environment == {
         "CRON": "30 5 1 * *",
         "LAKE_ROOT": f"gs://{BUCKET}/lake",
@@ -641,6 +640,8 @@ def test_cloud_init_is_valid_yaml_and_passes_the_container_its_environment(
     assert cluster_config is not None and json.loads(cluster_config) == (
         default_cluster_config() if runner == "dataproc" else {}
     )
+    # and its labels, which the cluster resource gets too (a cluster created again is labelled alike)
+    assert cluster_labels is not None and json.loads(cluster_labels) == {"app": "openlibrary-pipeline"}
     assert not any(re.search(r"KEY|SECRET|PASSWORD|TOKEN|CREDENTIALS", name) for name in environment)
 
     (unit_file,) = [item for item in config["write_files"] if item["path"].endswith(".service")]
@@ -767,47 +768,25 @@ def test_the_container_gets_the_cluster_as_rest_cluster_config_json(
     overrides: dict[str, str], expected: dict[str, Any], scratch: Path
 ) -> None:
     text = container_cluster_config({"spark_runner": "dataproc", **overrides}, scratch)
-    assert "\n" not in text and text.startswith("{"), "one line of JSON, as docker passes it on"
-    assert json.loads(text) == expected
+    # [dataproc] cluster_config reads it unchanged (a whole JSON document: the env file has one line each)
+    read = recursively_unfreeze(config.dataproc.cluster_config.parse(text))
+    assert read == expected
 
-    # google-cloud-dataproc's own parser (what runners/dataproc.py uses) takes it: every field name is one
-    # of the REST ClusterConfig's, since the parser refuses unknown names, as a wrong one shows
-    proto = dataproc_v1.ClusterConfig.from_json(text)
-    with pytest.raises(ParseError, match="no field named"):
-        dataproc_v1.ClusterConfig.from_json(text.replace('"zoneUri"', '"zone"'))
-    gce = proto.gce_cluster_config
-    assert (gce.zone_uri, gce.subnetwork_uri, gce.service_account) == (
-        expected["gceClusterConfig"]["zoneUri"], SUBNETWORK, DATAPROC_SA,
-    )  # fmt: skip
-    assert gce.internal_ip_only is True
-    assert gce.shielded_instance_config.enable_secure_boot and gce.shielded_instance_config.enable_vtpm
-    assert proto.master_config.num_instances == 1
-    assert proto.master_config.machine_type_uri == expected["masterConfig"]["machineTypeUri"]
-    assert (
-        proto.master_config.disk_config.boot_disk_size_gb
-        == expected["masterConfig"]["diskConfig"]["bootDiskSizeGb"]
-    )
-    workers = expected.get("workerConfig", {}).get("numInstances", 0)
-    assert ("worker_config" in proto) == bool(workers)
-    assert proto.worker_config.num_instances == workers
-    assert proto.software_config.image_version == expected["softwareConfig"]["imageVersion"]
-    assert dict(proto.software_config.properties) == expected["softwareConfig"]["properties"]
+    # and the runner's parser (google-cloud-dataproc's, which refuses field names the REST ClusterConfig
+    # doesn't have, as a wrong one shows) takes it, reading the TTL as a duration
+    proto = parse_cluster_config(read)
+    with pytest.raises(ValueError, match="no field named"):
+        parse_cluster_config(json.loads(text.replace('"zoneUri"', '"zone"')))
     ttl = int(expected["lifecycleConfig"]["idleDeleteTtl"].removesuffix("s"))
     assert proto.lifecycle_config.idle_delete_ttl == timedelta(seconds=ttl)
-    assert proto.endpoint_config.enable_http_port_access is False
-
-    # and luigi reads it as [dataproc] cluster_config (a DictParameter) unchanged
-    assert recursively_unfreeze(luigi.DictParameter().parse(text)) == expected
 
 
-def test_serverless_gets_an_empty_cluster_config_that_luigi_accepts(scratch: Path) -> None:
-    """No cluster to create again: "{}", which luigi's DictParameter reads as {} (the runner's "no config");
-    an empty string would not parse at all."""
+def test_serverless_gets_an_empty_cluster_config(scratch: Path) -> None:
+    """No cluster to create again: "{}", which [dataproc] cluster_config reads as {} (the runner's "no
+    config")."""
     text = container_cluster_config({"spark_runner": "serverless"}, scratch)
     assert text == "{}"
-    assert recursively_unfreeze(luigi.DictParameter().parse(text)) == {}
-    with pytest.raises(json.JSONDecodeError):
-        luigi.DictParameter().parse("")
+    assert recursively_unfreeze(config.dataproc.cluster_config.parse(text)) == {}
 
 
 # Each argument of google_dataproc_cluster's cluster_config (dotted through its blocks) and the REST

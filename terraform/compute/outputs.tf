@@ -23,11 +23,6 @@ output "cluster_name" {
   value       = local.use_cluster ? google_dataproc_cluster.spark[0].name : ""
 }
 
-output "cluster_config" {
-  description = "The cluster's Dataproc REST ClusterConfig as one line of JSON (DATAPROC_CLUSTER_CONFIG: the runner creates the cluster again from it after an idle delete), or {} with spark_runner = \"serverless\"."
-  value       = local.container_env.DATAPROC_CLUSTER_CONFIG
-}
-
 output "subnetwork" {
   description = "Subnet of the VM, the cluster and Serverless batches (DATAPROC_SUBNETWORK)."
   value       = google_compute_subnetwork.main.id
