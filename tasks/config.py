@@ -5,6 +5,7 @@ Precedence, highest first: command line (`--lake-root ./other`), environment var
 (`LAKE_ROOT=...`, i.e. SECTION_KEY in capitals), luigi.cfg, the defaults below.
 """
 
+import configparser
 import os
 from typing import Any
 
@@ -144,10 +145,48 @@ NOTIFICATION_CLASSES: tuple[type[luigi.Config], ...] = (
 )
 
 
+class _VerbatimOverrides(configparser.Interpolation):
+    """The config's interpolation (`%(name)s`, `${VAR}`), except for the keys set from the environment:
+    those are used exactly as given, so `SMTP_PASSWORD=p%ss` or `LAKE_ROOT=${HOME}` mean what they say."""
+
+    def __init__(self, inner: configparser.Interpolation) -> None:
+        self.inner = inner
+        self.verbatim: set[tuple[str, str]] = set()
+
+    def before_get(self, parser: Any, section: str, option: str, value: str, defaults: Any) -> str:
+        if (section, option) in self.verbatim:
+            return value
+        return self.inner.before_get(parser, section, option, value, defaults)
+
+    def before_set(self, parser: Any, section: str, option: str, value: str) -> str:
+        if (section, option) in self.verbatim:
+            return value
+        return self.inner.before_set(parser, section, option, value)
+
+    def before_read(self, parser: Any, section: str, option: str, value: str) -> str:
+        return self.inner.before_read(parser, section, option, value)
+
+    def before_write(self, parser: Any, section: str, option: str, value: str) -> str:
+        return self.inner.before_write(parser, section, option, value)
+
+
+def _verbatim_overrides(config: configparser.ConfigParser) -> _VerbatimOverrides:
+    """The config's _VerbatimOverrides, installed around its own interpolation on first use."""
+    current = config._interpolation  # ConfigParser has no public way to set it
+    if not isinstance(current, _VerbatimOverrides):
+        current = _VerbatimOverrides(current)
+        config._interpolation = current
+    return current
+
+
 def apply_environment(dotenv_path: str | None = None) -> None:
-    """Load `.env`, then let SECTION_KEY environment variables override luigi.cfg (the CLI still wins)."""
-    load_dotenv(dotenv_path or os.path.join(os.getcwd(), ".env"), override=False)
+    """Load `.env`, then let SECTION_KEY environment variables override luigi.cfg (the CLI still wins).
+
+    An environment value is taken verbatim: no `%` or `${...}` interpolation.
+    """
+    load_dotenv(dotenv_path or os.path.join(os.getcwd(), ".env"), override=False, interpolate=False)
     config = luigi.configuration.get_config()
+    overrides = _verbatim_overrides(config)
     for config_class in CONFIG_CLASSES + NOTIFICATION_CLASSES:
         section = config_class.get_task_family()
         if not config.has_section(section):
@@ -155,4 +194,5 @@ def apply_environment(dotenv_path: str | None = None) -> None:
         for name, _ in config_class.get_params():
             value = os.environ.get(f"{section}_{name}".upper())
             if value is not None:
+                overrides.verbatim.add((section, name))
                 config.set(section, name, value)

@@ -1,14 +1,18 @@
 """Settings enter one way: luigi.cfg, then environment/.env (SECTION_KEY), then the command line."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import luigi.configuration
 import pytest
 from luigi.cmdline_parser import CmdlineParser
 
 from tasks import config
 from tasks.config import apply_environment
 from tasks.release import ReleaseParameter
-from tests.pipeline_helpers import luigi_config
+from tests.pipeline_helpers import PROJECT, luigi_config
 
 
 @pytest.fixture
@@ -92,3 +96,47 @@ def test_an_empty_cluster_config_means_none(pinned_config, monkeypatch: pytest.M
     with luigi_config({"dataproc": {"cluster_config": '{"workerConfig": {"numInstances": 2}}'}}):
         apply_environment()
         assert dict(config.dataproc().cluster_config) == {}
+
+
+@pytest.mark.parametrize(
+    ("variable", "section", "key", "value"),
+    [
+        ("SMTP_PASSWORD", "smtp", "password", "p%ss"),
+        ("SMTP_PASSWORD", "smtp", "password", "100%(done)s"),
+        ("LAKE_ROOT", "lake", "root", "${HOME}/lake"),
+    ],
+)
+def test_environment_values_are_taken_verbatim(
+    pinned_config, monkeypatch: pytest.MonkeyPatch, variable: str, section: str, key: str, value: str
+) -> None:
+    """No `%` or `${...}` interpolation of what the environment gives (a `%` used to make this raise)."""
+    monkeypatch.setenv(variable, value)
+    with luigi_config({section: {key: "from-cfg"}}):
+        apply_environment()
+        assert luigi.configuration.get_config().get(section, key) == value
+
+
+def test_dotenv_values_are_taken_verbatim(
+    pinned_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("LAKE_ROOT=${HOME}/lake%1\n")
+    monkeypatch.delenv("LAKE_ROOT", raising=False)
+    with luigi_config({"lake": {"root": "from-cfg"}}):
+        apply_environment(str(env_file))
+        monkeypatch.delenv("LAKE_ROOT")  # load_dotenv set it in os.environ
+        assert config.lake().root == "${HOME}/lake%1"
+
+
+def test_a_percent_in_the_environment_does_not_stop_a_run(tmp_path: Path) -> None:
+    """`import tasks` (what every `luigi --module tasks` run does first) with SMTP_PASSWORD=p%ss."""
+    env = {**os.environ, "SMTP_PASSWORD": "p%ss", "LAKE_ROOT": "${HOME}/x"}
+    probe = (
+        "import luigi.notifications, tasks; from tasks import config; "
+        "print(config.lake().root, luigi.notifications.smtp().password)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["${HOME}/x", "p%ss"]
