@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import luigi
 import pytest
 
 from source.checksums import published_checksum
-from tasks.ingest import IngestDump
+from tasks.ingest import ChecksumMismatch, IngestDump
 from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import DUMPS, RELEASE, luigi_config, pipeline_settings, sample_release
 
@@ -21,10 +22,20 @@ def source(tmp_path: Path) -> Path:
     return sample_release(tmp_path / "source")
 
 
-def ingest(server: DumpServer, lake: Path) -> Path:
-    """Run IngestDump(works); the manifest path (which exists only when the ingest succeeded)."""
-    with luigi_config(pipeline_settings(server.url, lake)):
-        luigi.build([IngestDump(release=RELEASE, dump="works")], local_scheduler=True, workers=1)
+def ingest(server: DumpServer, lake: Path, failures: list[Exception] | None = None) -> Path:
+    """Run IngestDump(works); the manifest path (which exists only when the ingest succeeded). The errors
+    the task failed with are appended to `failures`."""
+
+    def record(task: luigi.Task, error: Exception) -> None:
+        if failures is not None:
+            failures.append(error)
+
+    handler = IngestDump.event_handler(luigi.Event.FAILURE)(record)
+    try:
+        with luigi_config(pipeline_settings(server.url, lake)):
+            luigi.build([IngestDump(release=RELEASE, dump="works")], local_scheduler=True, workers=1)
+    finally:
+        luigi.Task._event_callbacks[IngestDump][luigi.Event.FAILURE].discard(handler)
     return lake / "raw" / RELEASE / "works" / "_MANIFEST.json"
 
 
@@ -41,16 +52,22 @@ def test_a_published_md5_is_checked_and_recorded(source: Path, tmp_path: Path) -
     assert manifest["md5"] == hashlib.md5(content).hexdigest()
 
 
-@pytest.mark.parametrize("wrong", ["md5", "size"])
+@pytest.mark.parametrize(
+    ("wrong", "said"), [("md5", r"md5 [0-9a-f]{32} but archive.org publishes f{32}"), ("size", "bytes but")]
+)
 def test_a_mismatch_fails_the_ingest_and_publishes_no_manifest(
-    source: Path, tmp_path: Path, wrong: str
+    source: Path, tmp_path: Path, wrong: str, said: str
 ) -> None:
     content = (source / NAME).read_bytes()
     md5 = "f" * 32 if wrong == "md5" else hashlib.md5(content).hexdigest()
     size = len(content) + (1 if wrong == "size" else 0)
+    failures: list[Exception] = []
     with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
         server.metadata[f"ol_dump_{RELEASE}"] = item(NAME, md5, size)
-        assert not ingest(server, tmp_path / "lake").exists()
+        manifest = ingest(server, tmp_path / "lake", failures)
+    assert not manifest.exists()
+    assert [type(error) for error in failures] == [ChecksumMismatch]
+    assert re.search(said, str(failures[0])), failures[0]
 
 
 def test_without_metadata_the_ingest_goes_on_and_says_so(source: Path, tmp_path: Path) -> None:
