@@ -7,15 +7,17 @@ parsed as YAML the way cloud-init reads it. `terraform validate`/`plan` need the
 not run here.
 """
 
+import ast
 import json
 import re
 import shlex
 import shutil
 import subprocess
+import tomllib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import yaml
@@ -160,6 +162,118 @@ def test_checkov_catches_a_public_ip_and_an_open_bucket(tmp_path: Path) -> None:
     assert ("CKV_GCP_103", "google_dataproc_cluster.spark") in failed
 
 
+# --- a clean project: the APIs each stack enables, and the order ---
+
+# The API each resource type calls (the service its Terraform resource's REST API is served by, as the
+# google provider's docs link it): project IAM grants and audit configs change the project's IAM policy
+# through Cloud Resource Manager; service accounts, their grants and custom roles are IAM's; instance grants
+# are Compute Engine's; the IAP tunnel grant is IAP's. None: Terraform's own, no API.
+RESOURCE_API: dict[str, str | None] = {
+    "google_project_service": "serviceusage.googleapis.com",  # enables the others; on in every project
+    "google_project_iam_member": "cloudresourcemanager.googleapis.com",
+    "google_project_iam_audit_config": "cloudresourcemanager.googleapis.com",
+    "google_project_iam_custom_role": "iam.googleapis.com",
+    "google_service_account": "iam.googleapis.com",
+    "google_service_account_iam_member": "iam.googleapis.com",
+    "google_compute_network": "compute.googleapis.com",
+    "google_compute_subnetwork": "compute.googleapis.com",
+    "google_compute_router": "compute.googleapis.com",
+    "google_compute_router_nat": "compute.googleapis.com",
+    "google_compute_firewall": "compute.googleapis.com",
+    "google_compute_instance": "compute.googleapis.com",
+    "google_compute_instance_iam_member": "compute.googleapis.com",
+    "google_iap_tunnel_instance_iam_member": "iap.googleapis.com",
+    "google_storage_bucket": "storage.googleapis.com",
+    "google_storage_bucket_iam_member": "storage.googleapis.com",
+    "google_artifact_registry_repository": "artifactregistry.googleapis.com",
+    "google_artifact_registry_repository_iam_member": "artifactregistry.googleapis.com",
+    "google_dataproc_cluster": "dataproc.googleapis.com",
+    "google_bigquery_dataset": "bigquery.googleapis.com",
+    "google_bigquery_table": "bigquery.googleapis.com",
+    "google_bigquery_dataset_iam_member": "bigquery.googleapis.com",
+    "terraform_data": None,
+}
+# What the deployed pipeline calls in the compute stack's project besides its resources' APIs.
+RUNTIME_API = {
+    "the VM pulls the image from Artifact Registry": "artifactregistry.googleapis.com",
+    "the container reads and writes the lake; Dataproc stages files": "storage.googleapis.com",
+    "the runner submits jobs, creates the cluster again, creates batches": "dataproc.googleapis.com",
+    "Dataproc creates the cluster's VMs": "compute.googleapis.com",
+    "the VM (google-logging-enabled) and Dataproc write logs": "logging.googleapis.com",
+    "the VM's guest agent checks OS Login (enable-oslogin)": "oslogin.googleapis.com",
+}
+# Variables that create every optional resource of a stack (count / for_each gates).
+EVERYTHING = {
+    "storage": {**STORAGE_VARS, "create_bigquery": "true", "bigquery_release": "2026-10-31"},
+    "compute": {**COMPUTE_VARS, "spark_runner": "dataproc", "operators": '["user:alice@example.com"]'},
+}
+ALWAYS_ON = {"serviceusage.googleapis.com"}
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_each_stack_enables_exactly_the_apis_it_uses(name: str, scratch: Path) -> None:
+    """From a clean project: every API a resource type of the stack (or, for compute, the running pipeline)
+    calls is enabled by the stack itself, Cloud Resource Manager for the project IAM grants included, and
+    nothing else."""
+    stack = load_stack(name)
+    unknown = {kind for kind, _, _ in stack.all_resources()} - set(RESOURCE_API)
+    assert not unknown, f"resource types with no API in RESOURCE_API (look it up, add it): {unknown}"
+    (service,) = stack.resources["google_project_service"].values()
+    assert service == {
+        "for_each": "${local.services}", "service": "${each.value}", "disable_on_destroy": False,
+    }  # fmt: skip
+    needed = {RESOURCE_API[kind] for kind, _, _ in stack.all_resources()} - {None} - ALWAYS_ON
+    if name == "compute":
+        needed |= set(RUNTIME_API.values())
+    enabled = set(evaluate_ok(name, "local.services", EVERYTHING[name], scratch))
+    assert enabled == needed, f"{name}: missing {sorted(needed - enabled)}, unused {sorted(enabled - needed)}"
+    assert "cloudresourcemanager.googleapis.com" in enabled
+
+
+def test_bigquery_api_is_enabled_only_with_the_dataset(scratch: Path) -> None:
+    without = evaluate_ok("storage", "local.services", STORAGE_VARS, scratch)
+    assert "bigquery.googleapis.com" not in without
+    assert set(evaluate_ok("storage", "local.services", EVERYTHING["storage"], scratch)) - set(without) == {
+        "bigquery.googleapis.com"
+    }
+
+
+_REFERENCE = re.compile(r"\b((?:google|terraform)_[a-z0-9_]+)\.([a-z0-9_]+)\b")
+
+
+def dependencies(stack: Stack) -> dict[str, set[str]]:
+    """Resource address -> the resources it references or lists in depends_on (Terraform's edges)."""
+    addresses = {f"{kind}.{name}" for kind, name, _ in stack.all_resources()}
+    return {
+        f"{kind}.{name}": {f"{found[0]}.{found[1]}" for found in _REFERENCE.findall(json.dumps(body))}
+        & addresses - {f"{kind}.{name}"}
+        for kind, name, body in stack.all_resources()
+    }
+
+
+@pytest.mark.parametrize(("name", "services"), [("storage", "storage"), ("compute", "compute")])
+def test_every_resource_waits_for_the_apis_it_calls(name: str, services: str) -> None:
+    """In a clean project a resource created before its API is enabled fails: every resource is made after
+    the stack's google_project_service (through what it references, or depends_on), and the custom role, the
+    IAM grants and the audit config, which name nothing that waits, list it in depends_on themselves."""
+    stack = load_stack(name)
+    apis = f"google_project_service.{services}"
+    edges = dependencies(stack)
+    for address, body in ((f"{kind}.{item}", body) for kind, item, body in stack.all_resources()):
+        kind = address.split(".")[0]
+        if kind == "google_project_service" or RESOURCE_API[kind] is None:
+            continue
+        seen, pending = set(), [address]
+        while pending:
+            current = pending.pop()
+            if current not in seen:
+                seen.add(current)
+                pending += edges[current]
+        assert apis in seen, f"{name}: {address} may be created before the APIs are enabled"
+        if kind.endswith(("_iam_member", "_iam_custom_role", "_iam_audit_config")):
+            assert f"${{{apis}}}" in body.get("depends_on", []), f"{address}: no depends_on {apis}"
+
+
 # --- versions, variables, outputs ---
 
 
@@ -273,6 +387,10 @@ BAD_INPUTS = [
     ("compute", {"idle_delete_ttl": "1h"}, "idle_delete_ttl must be seconds"),
     ("compute", {"idle_delete_ttl": "60s"}, "idle_delete_ttl must be seconds"),
     ("compute", {"operators": '["alice@example.com"]'}, "Each operator must be an IAM member"),
+    ("compute", {"serverless_runtime_version": "2.3.5"}, "serverless_runtime_version must be a major.minor"),
+    ("compute", {"serverless_runtime_version": "latest"}, "serverless_runtime_version must be a major.minor"),
+    ("compute", {"dataproc_image_version": "latest"}, "dataproc_image_version must be a Dataproc image"),
+    ("compute", {"dataproc_image_version": "2.3-debian"}, "dataproc_image_version must be a Dataproc image"),
 ]
 
 
@@ -300,6 +418,8 @@ def test_validation_rejects_bad_input(
             {"image": f"europe-west1-docker.pkg.dev/{PROJECT}/openlibrary/pipeline@sha256:{'a' * 64}"},
         ),
         ("compute", {"operators": '["user:alice@example.com", "group:ops@example.com"]'}),
+        ("compute", {"dataproc_image_version": "2.3", "serverless_runtime_version": "3.0"}),
+        ("compute", {"dataproc_image_version": "2.3.13-ubuntu22"}),
     ],
 )
 def test_validation_accepts_good_input(stack: str, overrides: dict[str, str], scratch: Path) -> None:
@@ -428,7 +548,8 @@ def test_service_accounts_get_objects_on_the_lake_bucket_only(compute: Stack) ->
 def test_vm_may_act_as_the_dataproc_account_for_either_runner(compute: Stack) -> None:
     """A Serverless batch and a cluster the runner creates again both run as the Dataproc account: the VM's
     account may act as that account, for both runners, and as no other."""
-    acts_as = compute.resource("google_service_account_iam_member", "luigi_acts_as_dataproc")
+    acts_as = dict(compute.resource("google_service_account_iam_member", "luigi_acts_as_dataproc"))
+    acts_as.pop("depends_on")  # the APIs (test_every_resource_waits_for_the_apis_it_calls)
     assert acts_as == {
         "service_account_id": "${google_service_account.dataproc.name}",
         "role": "roles/iam.serviceAccountUser",
@@ -464,43 +585,99 @@ def test_operators_reach_only_the_vm_through_iap(compute: Stack) -> None:
     assert acts_as["service_account_id"] == "${google_service_account.luigi.name}"
 
 
-# The Dataproc calls runners/dataproc.py makes, and the permission each needs
-# (https://cloud.google.com/dataproc/docs/concepts/iam/iam, "Clusters methods required permissions").
-# create_cluster also needs actAs on the cluster's service account (luigi_acts_as_dataproc) and nothing of
-# Compute Engine: Dataproc's service agent creates the VMs.
-CLUSTER_CALLS = {
-    "submit_job": {"dataproc.jobs.create", "dataproc.clusters.use"},
-    "get_job": {"dataproc.jobs.get"},
-    "get_cluster": {"dataproc.clusters.get"},
+# Each Dataproc client method and the IAM permissions it needs, from the "required permissions" tables of
+# https://cloud.google.com/dataproc/docs/concepts/iam/iam (clusters, jobs, operations) and the REST reference
+# of projects.locations.batches (create, get, list, delete). Creating a cluster or a batch that runs as a
+# service account also needs actAs on that account: luigi_acts_as_dataproc, not the role.
+DATAPROC_METHOD_PERMISSIONS = {
     "create_cluster": {"dataproc.clusters.create"},
+    "get_cluster": {"dataproc.clusters.get"},
+    "list_clusters": {"dataproc.clusters.list"},
+    "update_cluster": {"dataproc.clusters.update"},
+    "delete_cluster": {"dataproc.clusters.delete"},
+    "start_cluster": {"dataproc.clusters.start"},
+    "stop_cluster": {"dataproc.clusters.stop"},
+    "submit_job": {"dataproc.jobs.create", "dataproc.clusters.use"},
+    "submit_job_as_operation": {"dataproc.jobs.create", "dataproc.clusters.use"},
+    "get_job": {"dataproc.jobs.get"},
+    "list_jobs": {"dataproc.jobs.list"},
+    "cancel_job": {"dataproc.jobs.cancel"},
+    "update_job": {"dataproc.jobs.update"},
+    "delete_job": {"dataproc.jobs.delete"},
+    "create_batch": {"dataproc.batches.create"},
+    "get_batch": {"dataproc.batches.get"},
+    "list_batches": {"dataproc.batches.list"},
+    "delete_batch": {"dataproc.batches.delete"},
+    "get_operation": {"dataproc.operations.get"},
+    "list_operations": {"dataproc.operations.list"},
+    "cancel_operation": {"dataproc.operations.cancel"},
+    "delete_operation": {"dataproc.operations.delete"},
 }
-BATCH_CALLS = {"create_batch": {"dataproc.batches.create"}, "get_batch": {"dataproc.batches.get"}}
+# Waiting on the long-running operation a create returns polls operations.get (google.api_core's Operation).
+OPERATION_WAITS = {"result", "done", "exception", "add_done_callback"}
+RUNNER_CLASSES = {"dataproc": "DataprocJobRunner", "serverless": "DataprocServerlessRunner"}
 
 
-@pytest.mark.parametrize(("runner", "calls"), [("dataproc", CLUSTER_CALLS), ("serverless", BATCH_CALLS)])
-def test_submitter_role_holds_what_the_runner_calls_and_little_else(
-    runner: str, calls: dict[str, set[str]], compute: Stack, scratch: Path
+def dataproc_calls(runner_class: str) -> set[str]:
+    """The Dataproc client methods `runner_class` of runners/dataproc.py (with its bases there) calls, and
+    "get_operation" when it waits on an operation. A method of a client the table above doesn't know fails:
+    its permission has to be looked up first."""
+    tree = ast.parse((TERRAFORM.parent / "runners" / "dataproc.py").read_text())
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+    assert runner_class in classes, f"runners/dataproc.py has no class {runner_class}: update RUNNER_CLASSES"
+    lineage, pending = [], [runner_class]
+    while pending:
+        node = classes[pending.pop()]
+        lineage.append(node)
+        pending += [base.id for base in node.bases if isinstance(base, ast.Name) and base.id in classes]
+    # the attributes holding a Dataproc client: properties annotated as returning dataproc_v1.…Client
+    clients = {
+        item.name for node in lineage for item in node.body
+        if isinstance(item, ast.FunctionDef) and item.returns is not None
+        and re.fullmatch(r"dataproc_v1\.\w+Client", ast.unparse(item.returns))
+    }  # fmt: skip
+    assert clients, f"{runner_class}: no Dataproc client property found"
+    calls: set[str] = set()
+    for node in lineage:
+        for call in ast.walk(node):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+                continue
+            receiver, method = call.func.value, call.func.attr
+            on_client = (
+                isinstance(receiver, ast.Attribute)
+                and receiver.attr in clients
+                and (isinstance(receiver.value, ast.Name) and receiver.value.id == "self")
+            )
+            if on_client:
+                assert method in DATAPROC_METHOD_PERMISSIONS, (
+                    f"{runner_class} calls {method} on a Dataproc client: add it to "
+                    "DATAPROC_METHOD_PERMISSIONS with its permission from the Dataproc IAM page"
+                )
+                calls.add(method)
+            elif method in OPERATION_WAITS:
+                calls.add("get_operation")
+    return calls
+
+
+@pytest.mark.parametrize("runner", sorted(RUNNER_CLASSES))
+def test_submitter_role_holds_exactly_the_permissions_of_the_runners_calls(
+    runner: str, compute: Stack, scratch: Path
 ) -> None:
     role = compute.resource("google_project_iam_custom_role", "submitter")
     assert role["permissions"] == "${local.submitter_permissions}"
-    runner_source = (TERRAFORM.parent / "runners" / "dataproc.py").read_text()
-    for call in calls:
-        assert f".{call}(" in runner_source, f"runners/dataproc.py no longer calls {call}: update the role"
-    permissions = set(
-        evaluate_ok(
-            "compute", "local.submitter_permissions", {**COMPUTE_VARS, "spark_runner": runner}, scratch
-        )
+    calls = dataproc_calls(RUNNER_CLASSES[runner])
+    assert {"dataproc": {"submit_job", "get_job"}, "serverless": {"create_batch", "get_batch"}}[
+        runner
+    ] <= calls
+    needed = set().union(*(DATAPROC_METHOD_PERMISSIONS[call] for call in calls))
+    permissions = evaluate_ok(
+        "compute", "local.submitter_permissions", {**COMPUTE_VARS, "spark_runner": runner}, scratch
     )
-    needed = set().union(*calls.values())
-    assert needed <= permissions
-    prefix = "dataproc.jobs." if runner == "dataproc" else "dataproc.batches."
-    extra = permissions - needed
-    assert all(p.startswith(prefix) and p.rsplit(".", 1)[1] in {"list", "cancel"} for p in extra), extra
-    # the cluster is read, used and created again, never updated or deleted; Serverless needs none of it
-    clusters = {p for p in permissions if p.startswith("dataproc.clusters.")}
-    assert clusters == ({"dataproc.clusters.create", "dataproc.clusters.get", "dataproc.clusters.use"}
-                        if runner == "dataproc" else set())  # fmt: skip
-    assert all(p.startswith("dataproc.") for p in permissions), "no Compute Engine or IAM permission here"
+    assert len(permissions) == len(set(permissions))
+    assert set(permissions) == needed, (
+        f"{runner}: the role has {sorted(set(permissions) - needed)} the runner doesn't use and lacks "
+        f"{sorted(needed - set(permissions))} (calls: {sorted(calls)})"
+    )
 
 
 # --- compute: network and firewall ---
@@ -635,6 +812,7 @@ def test_cloud_init_is_valid_yaml_and_passes_the_container_its_environment(
         "DATAPROC_CLUSTER": "openlibrary" if runner == "dataproc" else "",
         "DATAPROC_SERVICE_ACCOUNT": DATAPROC_SA,
         "DATAPROC_SUBNETWORK": SUBNETWORK,
+        "DATAPROC_RUNTIME_VERSION": "2.3",
     }
     # the cluster's configuration, to create it again (its content: the Dataproc tests below)
     assert cluster_config is not None and json.loads(cluster_config) == (
@@ -675,6 +853,19 @@ def test_cloud_init_is_valid_yaml_and_passes_the_container_its_environment(
         "luigid saves its state on SIGTERM"
     )
     assert config["runcmd"] == ["systemctl daemon-reload", "systemctl start --no-block openlibrary.service"]
+
+
+@pytest.mark.parametrize("runner", ["dataproc", "serverless"])
+def test_every_container_variable_but_cron_sets_a_pipeline_setting(runner: str, scratch: Path) -> None:
+    """The container reads its settings as SECTION_KEY variables (tasks/config.py): a variable Terraform
+    passes under another name would be ignored. CRON is the crontab's (docker/render_crontab.py)."""
+    _, rendered = render_cloud_init({"spark_runner": runner}, scratch)
+    _, environment = env_file(rendered)
+    settings = {
+        f"{section.get_task_family()}_{name}".upper()
+        for section in config.CONFIG_CLASSES for name, _ in section.get_params()
+    }  # fmt: skip
+    assert set(environment) - {"CRON"} <= settings, set(environment) - {"CRON"} - settings
 
 
 def test_tunnel_and_log_commands_reach_the_vm_through_iap(compute: Stack, scratch: Path) -> None:
@@ -728,7 +919,7 @@ def expected_cluster_config(
 def default_cluster_config() -> dict[str, Any]:
     return expected_cluster_config(
         zone="europe-west1-b", master="n2-standard-4", worker="n2-standard-4", workers=2, disk_gb=100,
-        image="2.2-debian12", ttl="3600s",
+        image="2.3-debian12", ttl="3600s",
     )  # fmt: skip
 
 
@@ -736,7 +927,7 @@ def default_cluster_config() -> dict[str, Any]:
 SINGLE_NODE = {
     "worker_count": "0", "zone": "europe-west1-c", "master_machine_type": "n2-highmem-8",
     "worker_machine_type": "e2-standard-2", "dataproc_disk_gb": "250", "idle_delete_ttl": "7200s",
-    "dataproc_image_version": "2.2.40-debian12",
+    "dataproc_image_version": "2.3.13-debian12",
 }  # fmt: skip
 CLUSTERS = [
     pytest.param({}, default_cluster_config(), id="default"),
@@ -748,7 +939,7 @@ CLUSTERS = [
             worker="e2-standard-2",
             workers=0,
             disk_gb=250,
-            image="2.2.40-debian12",
+            image="2.3.13-debian12",
             ttl="7200s",
         ),
         id="single-node",
@@ -920,8 +1111,101 @@ def test_dataproc_cluster_is_gated_and_made_after_what_its_config_names(
     assert compute.resource("google_compute_subnetwork", "main")["name"] == "${local.subnet_name}"
     assert compute.resource("google_service_account", "dataproc")["account_id"] == "${local.dataproc_sa_id}"
     assert compute.variables["idle_delete_ttl"]["default"] == "3600s"
-    assert compute.variables["dataproc_image_version"]["default"].startswith("2.2"), "Spark 3.5, as pinned"
     assert evaluate_ok("compute", "local.single_node", {**COMPUTE_VARS, "worker_count": "0"}, scratch) is True
+
+
+class Release(NamedTuple):
+    """What a Dataproc image or Serverless runtime runs, and its documented end of support."""
+
+    spark: str
+    python: str
+    supported_until: date
+
+
+# Dataproc on Compute Engine images by major.minor: "Dataproc image version list"
+# (https://cloud.google.com/dataproc/docs/concepts/versioning/dataproc-version-clusters) for the dates, the
+# 2.x.x release pages (dataproc-release-2.2, dataproc-release-2.3) for Spark and Python.
+DATAPROC_IMAGES = {
+    "2.2": Release(spark="3.5", python="3.11", supported_until=date(2027, 3, 31)),
+    "2.3": Release(spark="3.5", python="3.11", supported_until=date(2027, 6, 9)),
+}
+# Serverless for Apache Spark runtimes: "Serverless for Apache Spark runtime versions"
+# (https://cloud.google.com/dataproc-serverless/docs/concepts/versions/spark-runtime-versions) for the dates,
+# the spark-runtime-X.Y component pages for Spark and Python.
+SERVERLESS_RUNTIMES = {
+    "1.2": Release(spark="3.5", python="3.12", supported_until=date(2026, 9, 30)),
+    "2.2": Release(spark="3.5", python="3.12", supported_until=date(2026, 9, 30)),
+    "2.3": Release(spark="3.5", python="3.11", supported_until=date(2027, 11, 26)),
+    "3.0": Release(spark="4.0", python="3.12", supported_until=date(2027, 1, 31)),
+}
+
+
+def project_versions() -> tuple[str, str]:
+    """The pinned pyspark's major.minor and the Python the project runs on (pyproject.toml)."""
+    project = tomllib.loads((TERRAFORM.parent / "pyproject.toml").read_text())["project"]
+    (pin,) = [dep for dep in project["dependencies"] if re.match(r"pyspark\b", dep)]
+    spark = re.fullmatch(r"pyspark==(\d+\.\d+)\.\d+", pin)
+    python = re.fullmatch(r">=(\d+\.\d+),<\d+\.\d+", project["requires-python"])
+    assert spark and python, (pin, project["requires-python"])
+    return spark.group(1), python.group(1)
+
+
+def check_release(kind: str, version: str, releases: dict[str, Release]) -> None:
+    major_minor = re.match(r"\d+\.\d+", version)
+    assert major_minor and major_minor.group() in releases, (
+        f"{kind} {version}: not in the table (add it from the docs)"
+    )
+    release = releases[major_minor.group()]
+    spark, python = project_versions()
+    assert release.supported_until >= date.today(), (
+        f"{kind} {version} is past its end of support ({release.supported_until}): move to a supported one"
+    )
+    assert release.spark == spark, (
+        f"{kind} {version} runs Spark {release.spark}, pyspark is pinned to {spark}"
+    )
+    assert release.python == python, f"{kind} {version} runs Python {release.python}, the project {python}"
+
+
+def test_the_cluster_image_is_supported_and_runs_the_pinned_spark(scratch: Path) -> None:
+    image = json.loads(container_cluster_config({"spark_runner": "dataproc"}, scratch))["softwareConfig"]
+    check_release("Dataproc image", image["imageVersion"], DATAPROC_IMAGES)
+
+
+def test_serverless_batches_get_a_supported_runtime_with_the_pinned_spark(scratch: Path) -> None:
+    _, rendered = render_cloud_init({"spark_runner": "serverless"}, scratch)
+    runtime = env_file(rendered)[1]["DATAPROC_RUNTIME_VERSION"]
+    check_release("Serverless runtime", runtime, SERVERLESS_RUNTIMES)
+    # and the variable reaches it: another value is passed on unchanged
+    _, rendered = render_cloud_init(
+        {"spark_runner": "serverless", "serverless_runtime_version": "3.0"}, scratch
+    )
+    assert env_file(rendered)[1]["DATAPROC_RUNTIME_VERSION"] == "3.0"
+
+
+# --- storage: Data Access audit logs ---
+
+
+def test_cloud_storage_data_access_is_audited_and_the_bucket_skips_say_so(
+    storage: Stack, compute: Stack
+) -> None:
+    """Data Access audit logs are off by default: the storage stack turns them on for Cloud Storage (reads
+    and writes, nobody exempted), and that is the reason each bucket gives for having no usage-log bucket."""
+    audit = storage.resource("google_project_iam_audit_config", "storage")
+    assert (audit["project"], audit["service"]) == ("${var.project_id}", "storage.googleapis.com")
+    configs = audit["audit_log_config"]
+    assert sorted(item["log_type"] for item in configs) == ["DATA_READ", "DATA_WRITE"]
+    assert not any(item.get("exempted_members") for item in configs)
+    buckets = [
+        (stack.name, name)
+        for stack in (storage, compute)
+        for name in stack.resources["google_storage_bucket"]
+    ]
+    reasons = [
+        found for path in sorted(TERRAFORM.rglob("*.tf"))
+        for found in re.findall(r"#checkov:skip=CKV_GCP_62:(.*)", path.read_text())
+    ]  # fmt: skip
+    assert len(reasons) == len(buckets), (buckets, reasons)
+    assert all("Data Access audit logs" in reason for reason in reasons), reasons
 
 
 def test_the_gitignore_keeps_state_and_provider_downloads_out_of_git() -> None:

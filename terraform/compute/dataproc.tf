@@ -6,7 +6,7 @@
 # Dataproc's staging bucket (job driver output, which the runner reads back on failure) and temp bucket
 # (Spark history, YARN logs). Scratch data: expires after 30 days, no versioning.
 resource "google_storage_bucket" "dataproc_staging" {
-  #checkov:skip=CKV_GCP_62:Scratch bucket of Dataproc's own driver output and temp files; Cloud Audit Logs cover access.
+  #checkov:skip=CKV_GCP_62:Scratch bucket of Dataproc's driver output and temp files; who read or wrote objects is in the project's Cloud Storage Data Access audit logs, which terraform/storage turns on (audit.tf), so no usage-log bucket.
   #checkov:skip=CKV_GCP_78:Scratch data that expires after 30 days; versions would only keep dead files longer.
   name                        = local.staging_bucket_name
   location                    = upper(var.region)
@@ -28,6 +28,8 @@ resource "google_storage_bucket" "dataproc_staging" {
   soft_delete_policy {
     retention_duration_seconds = 0
   }
+
+  depends_on = [google_project_service.compute]
 }
 
 # The first cluster. Every value comes from local.cluster_config (locals.tf), the REST ClusterConfig the
@@ -99,6 +101,7 @@ resource "google_dataproc_cluster" "spark" {
   # The values come from locals (names, not references): the bucket, subnet and service account they name
   # are listed here so they exist first.
   depends_on = [
+    google_project_service.compute,
     google_storage_bucket.dataproc_staging,
     google_compute_subnetwork.main,
     google_service_account.dataproc,

@@ -3,10 +3,14 @@
 # luigi (the VM): objects in the lake bucket, Dataproc job or batch submission and creating the cluster
 # again after an idle delete (a custom role holding the exact permissions of runners/dataproc.py, plus
 # actAs on the dataproc account alone), reading Dataproc driver output, pulling the image, writing logs.
-# No project-wide storage role, no key.
+# No project-wide storage role, no key. A Serverless batch stages its files in the lake bucket
+# (execution_config.staging_bucket), which both accounts may use.
 #
 # dataproc (cluster nodes and Serverless batches): Dataproc Worker (what Dataproc requires of a node's
 # service account) and objects in the lake and the Dataproc staging bucket.
+#
+# Every grant and the custom role wait for the APIs (apis.tf): in a clean project the project IAM grants
+# need Cloud Resource Manager, the role and the accounts IAM, the bucket grants Cloud Storage.
 
 resource "google_service_account" "luigi" {
   account_id   = local.vm_sa_id
@@ -28,12 +32,16 @@ resource "google_storage_bucket_iam_member" "lake_luigi" {
   bucket = var.lake_bucket
   role   = "roles/storage.objectUser"
   member = "serviceAccount:${google_service_account.luigi.email}"
+
+  depends_on = [google_project_service.compute]
 }
 
 resource "google_storage_bucket_iam_member" "lake_dataproc" {
   bucket = var.lake_bucket
   role   = "roles/storage.objectUser"
   member = "serviceAccount:${google_service_account.dataproc.email}"
+
+  depends_on = [google_project_service.compute]
 }
 
 # --- the Dataproc staging/temp bucket (dataproc.tf) ---
@@ -42,6 +50,8 @@ resource "google_storage_bucket_iam_member" "staging_dataproc" {
   bucket = google_storage_bucket.dataproc_staging.name
   role   = "roles/storage.objectUser"
   member = "serviceAccount:${google_service_account.dataproc.email}"
+
+  depends_on = [google_project_service.compute]
 }
 
 # The runner reads a failed job's driver output from there to show it in the task's error.
@@ -49,6 +59,8 @@ resource "google_storage_bucket_iam_member" "staging_luigi_read" {
   bucket = google_storage_bucket.dataproc_staging.name
   role   = "roles/storage.objectViewer"
   member = "serviceAccount:${google_service_account.luigi.email}"
+
+  depends_on = [google_project_service.compute]
 }
 
 # --- Dataproc submission ---
@@ -58,12 +70,16 @@ resource "google_project_iam_custom_role" "submitter" {
   title       = "Open Library pipeline: submit Dataproc ${var.spark_runner} work"
   description = "Exactly the Dataproc calls runners/dataproc.py makes for the ${var.spark_runner} runner."
   permissions = local.submitter_permissions
+
+  depends_on = [google_project_service.compute]
 }
 
 resource "google_project_iam_member" "luigi_submitter" {
   project = var.project_id
   role    = google_project_iam_custom_role.submitter.id
   member  = "serviceAccount:${google_service_account.luigi.email}"
+
+  depends_on = [google_project_service.compute]
 }
 
 # A Serverless batch runs as the Dataproc service account, and so does a cluster the runner creates again
@@ -75,12 +91,16 @@ resource "google_service_account_iam_member" "luigi_acts_as_dataproc" {
   service_account_id = google_service_account.dataproc.name
   role               = "roles/iam.serviceAccountUser"
   member             = "serviceAccount:${google_service_account.luigi.email}"
+
+  depends_on = [google_project_service.compute]
 }
 
 resource "google_project_iam_member" "dataproc_worker" {
   project = var.project_id
   role    = "roles/dataproc.worker"
   member  = "serviceAccount:${google_service_account.dataproc.email}"
+
+  depends_on = [google_project_service.compute]
 }
 
 # --- the image and logs ---
@@ -91,12 +111,16 @@ resource "google_artifact_registry_repository_iam_member" "luigi_pull" {
   repository = local.image_repository_id
   role       = "roles/artifactregistry.reader"
   member     = "serviceAccount:${google_service_account.luigi.email}"
+
+  depends_on = [google_project_service.compute]
 }
 
 resource "google_project_iam_member" "luigi_logs" {
   project = var.project_id
   role    = "roles/logging.logWriter"
   member  = "serviceAccount:${google_service_account.luigi.email}"
+
+  depends_on = [google_project_service.compute]
 }
 
 # --- people: the IAP SSH tunnel to the VM (visualiser, logs) ---
@@ -109,6 +133,8 @@ resource "google_iap_tunnel_instance_iam_member" "operators" {
   instance = google_compute_instance.luigi.name
   role     = "roles/iap.tunnelResourceAccessor"
   member   = each.value
+
+  depends_on = [google_project_service.compute]
 }
 
 # Admin login: on Container-Optimized OS reading the container's log (`sudo docker logs`) or restarting
@@ -121,6 +147,8 @@ resource "google_compute_instance_iam_member" "operators" {
   instance_name = google_compute_instance.luigi.name
   role          = "roles/compute.osAdminLogin"
   member        = each.value
+
+  depends_on = [google_project_service.compute]
 }
 
 # OS Login to a VM that runs as a service account needs actAs on that account.
@@ -130,4 +158,6 @@ resource "google_service_account_iam_member" "operators_on_vm_account" {
   service_account_id = google_service_account.luigi.name
   role               = "roles/iam.serviceAccountUser"
   member             = each.value
+
+  depends_on = [google_project_service.compute]
 }

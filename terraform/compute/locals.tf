@@ -101,6 +101,8 @@ locals {
     DATAPROC_CLUSTER_CONFIG = local.use_cluster ? jsonencode(local.cluster_config) : "{}"
     # Labels are the Cluster's, not its ClusterConfig's: a cluster created again gets these too.
     DATAPROC_CLUSTER_LABELS = jsonencode(var.labels)
+    # [dataproc] runtime_version: the Serverless for Apache Spark runtime of every batch.
+    DATAPROC_RUNTIME_VERSION = var.serverless_runtime_version
   }
 
   cloud_init = templatefile("${path.module}/cloud-init.yaml.tftpl", {
@@ -111,21 +113,35 @@ locals {
     service_name   = var.name_prefix
   })
 
-  # Dataproc permissions the VM's service account uses (runners/dataproc.py): jobs on the cluster and the
-  # cluster itself (read its state; create it again from cluster_config when Dataproc has deleted it for
-  # being idle; never update or delete it), or Serverless batches.
+  # The APIs of a clean project this stack needs (apis.tf), by who calls them:
+  services = toset([
+    "cloudresourcemanager.googleapis.com", # the project IAM grants (google_project_iam_member)
+    "iam.googleapis.com",                  # service accounts, their grants, the custom role
+    "compute.googleapis.com",              # network, NAT, firewall, the VM; Dataproc's nodes
+    "iap.googleapis.com",                  # the IAP SSH tunnel and its grant
+    "oslogin.googleapis.com",              # OS Login on the VM (enable-oslogin)
+    "storage.googleapis.com",              # the Dataproc staging bucket and its grants; the lake
+    "artifactregistry.googleapis.com",     # the image pull grant; the VM pulls the image
+    "dataproc.googleapis.com",             # the cluster; the runner's jobs, clusters and batches
+    "logging.googleapis.com",              # the VM's and Dataproc's logs
+  ])
+
+  # The Dataproc calls runners/dataproc.py makes as the VM's service account, each mapped to the permission
+  # the Dataproc IAM page lists for it (https://cloud.google.com/dataproc/docs/concepts/iam/iam):
+  #   dataproc: clusters.get -> dataproc.clusters.get; clusters.create (created again after an idle delete,
+  #             from cluster_config) -> dataproc.clusters.create; jobs.submit -> dataproc.jobs.create and
+  #             dataproc.clusters.use; jobs.get -> dataproc.jobs.get. Never update, delete, list or cancel.
+  #   serverless: batches.create -> dataproc.batches.create; batches.get -> dataproc.batches.get.
+  # Acting as the Dataproc service account is granted on that account alone (iam.tf).
   submitter_permissions = local.use_cluster ? [
     "dataproc.clusters.create",
     "dataproc.clusters.get",
     "dataproc.clusters.use",
-    "dataproc.jobs.cancel",
     "dataproc.jobs.create",
     "dataproc.jobs.get",
-    "dataproc.jobs.list",
     ] : [
     "dataproc.batches.create",
     "dataproc.batches.get",
-    "dataproc.batches.list",
   ]
 
   # SSH to the VM through IAP (it has no public IP), then a tunnel to luigid or a command.

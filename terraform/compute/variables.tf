@@ -144,9 +144,25 @@ variable "subnet_cidr" {
 }
 
 variable "dataproc_image_version" {
-  description = "Dataproc image of the cluster: 2.2 runs Spark 3.5, the pyspark version pinned in pyproject.toml."
+  description = "Dataproc on Compute Engine image of the cluster (spark_runner = \"dataproc\"): 2.3-debian12 runs Spark 3.5.3, the pyspark pinned in pyproject.toml, on Python 3.11 (supported until 2027-06-09). major.minor[.subminor][-os] as in Dataproc's image version list."
   type        = string
-  default     = "2.2-debian12"
+  default     = "2.3-debian12"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+(\\.[0-9]+)?(-(debian|ubuntu|rocky)[0-9]+)?$", var.dataproc_image_version))
+    error_message = "dataproc_image_version must be a Dataproc image version such as 2.3-debian12 or 2.3.13-debian12 (major.minor[.subminor][-os]; without -os, Debian)."
+  }
+}
+
+variable "serverless_runtime_version" {
+  description = "Serverless for Apache Spark runtime of the batches (spark_runner = \"serverless\"; DATAPROC_RUNTIME_VERSION in the container): 2.3 runs Spark 3.5, the pyspark pinned in pyproject.toml, on Python 3.11 (LTS, supported until 2027-11-26). major.minor only: Dataproc does not pin subminor runtimes."
+  type        = string
+  default     = "2.3"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+$", var.serverless_runtime_version))
+    error_message = "serverless_runtime_version must be a major.minor runtime version such as 2.3 (subminor versions can't be pinned)."
+  }
 }
 
 variable "master_machine_type" {

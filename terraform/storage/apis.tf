@@ -1,9 +1,8 @@
-# APIs this stack needs. Left enabled on destroy: other workloads of the project may use them.
+# The APIs this stack's resources call (local.services, locals.tf), enabled before anything that needs
+# them: every other resource depends on them, directly or through what it references. Left enabled on
+# destroy: other workloads of the project may use them.
 resource "google_project_service" "storage" {
-  for_each = toset(concat(
-    ["storage.googleapis.com", "artifactregistry.googleapis.com"],
-    var.create_bigquery ? ["bigquery.googleapis.com"] : [],
-  ))
+  for_each = local.services
 
   service            = each.value
   disable_on_destroy = false

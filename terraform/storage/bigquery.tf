@@ -42,6 +42,8 @@ resource "google_bigquery_dataset_iam_member" "readers" {
   dataset_id = google_bigquery_dataset.lake[0].dataset_id
   role       = "roles/bigquery.dataViewer"
   member     = each.value
+
+  depends_on = [google_project_service.storage]
 }
 
 # External tables read GCS with the caller's own rights.
@@ -51,4 +53,6 @@ resource "google_storage_bucket_iam_member" "bigquery_readers" {
   bucket = google_storage_bucket.lake.name
   role   = "roles/storage.objectViewer"
   member = each.value
+
+  depends_on = [google_project_service.storage]
 }

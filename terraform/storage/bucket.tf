@@ -1,6 +1,6 @@
 # The lake: raw dumps, curated and mart Parquet, quarantine, reports and _staging (Dataproc job files).
 resource "google_storage_bucket" "lake" {
-  #checkov:skip=CKV_GCP_62:Access logs would need a second bucket; Cloud Audit Logs cover who read or wrote the lake.
+  #checkov:skip=CKV_GCP_62:Usage logs would need a second bucket; who read or wrote which object is in Cloud Storage Data Access audit logs, which this stack turns on (audit.tf).
   name          = local.bucket_name
   location      = upper(var.region)
   storage_class = "STANDARD"

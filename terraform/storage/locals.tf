@@ -5,6 +5,16 @@ locals {
   lake_root        = "gs://${local.bucket_name}/${var.lake_prefix}"
   image_repository = "${var.region}-docker.pkg.dev/${var.project_id}/${var.repository_id}"
 
+  # The APIs of a clean project this stack needs (apis.tf), by who calls them:
+  services = toset(concat(
+    [
+      "cloudresourcemanager.googleapis.com", # the Data Access audit config (project IAM policy)
+      "storage.googleapis.com",              # the lake bucket and its grants
+      "artifactregistry.googleapis.com",     # the image repository
+    ],
+    var.create_bigquery ? ["bigquery.googleapis.com"] : [], # the dataset, its tables and grants
+  ))
+
   # The table contract of spark/tables.py (CURATED and MARTS); a test keeps these lists equal to it.
   curated_tables = [
     "authors", "works", "work_authors", "editions", "edition_authors", "edition_isbns",
