@@ -293,6 +293,11 @@ class GcsLake(Lake):
         self.root = root.rstrip("/")
         self.fs = GcsFileSystem(client or storage_client(), chunk_bytes or DEFAULT_CHUNK_BYTES, retry_s)
 
+    @property
+    def bucket(self) -> str:
+        """The name of the lake's bucket (what Dataproc's staging_bucket takes, not a gs:// URI)."""
+        return split_url(self.root)[0]
+
     def browser_url(self, *parts: str) -> str:
         """https://storage.cloud.google.com/BUCKET/NAME: opens the object for a signed-in user."""
         bucket, name = split_url(self.url(*parts))

@@ -1,8 +1,9 @@
 """Run a job on Dataproc: a PySpark job on an existing cluster, or a Serverless batch (no cluster to keep).
 
-Each Luigi task maps to deterministic ids (task id + attempt). A job still running when its worker died is
-re-attached, not submitted again; a finished one (whose outputs were since removed, or which failed) is
-followed by the next attempt.
+Each Luigi task maps to deterministic ids (deployment prefix + task id + attempt). A job still running when
+its worker died is re-attached, not submitted again; a finished one (whose outputs were since removed, or
+which failed) is followed by the next attempt. Every call is retried and timed out as runners/dataproc_calls
+says; a job still running after [dataproc] job_timeout_s fails the task.
 """
 
 import abc
@@ -14,15 +15,25 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from google.api_core import exceptions
+from google.api_core import exceptions, operation
 from google.api_core.client_options import ClientOptions
 from google.cloud import dataproc_v1
 from google.protobuf import json_format
 
 from lake import Lake
-from lake.gcs import storage_client
+from lake.gcs import GcsLake, storage_client
 from runners.base import JobProgress, SparkJobError
-from runners.staging import MAX_ATTEMPTS, TRANSIENT, batch_id, job_id, stage, wait
+from runners.dataproc_calls import CALL_TIMEOUT_S, call_options
+from runners.dataproc_settings import (
+    DEFAULT_RUNTIME,
+    check_cluster_name,
+    check_id_prefix,
+    check_labels,
+    check_properties,
+    check_runtime,
+    check_timeouts,
+)
+from runners.staging import MAX_ATTEMPTS, Overdue, batch_id, deployment, job_id, stage, wait
 
 logger = logging.getLogger("luigi-interface")
 
@@ -34,6 +45,8 @@ CLUSTER_WAIT_S = 1800.0  # how long a cluster may take to come up (or finish an 
 JOB_FINISHED = {JobState.DONE, JobState.ERROR, JobState.CANCELLED}
 BATCH_FINISHED = {BatchState.SUCCEEDED, BatchState.FAILED, BatchState.CANCELLED}
 _DRIVER_TAIL_BYTES = 4000
+JOB_TIMEOUT_S = 6 * 3600.0  # [dataproc] job_timeout_s
+BATCH_TTL_S = 4 * 3600.0  # [dataproc] batch_ttl_s
 
 
 def _client_options(region: str, endpoint: str | None) -> ClientOptions:
@@ -45,15 +58,21 @@ class _DataprocRunner(abc.ABC):
 
     finished: frozenset
     succeeded: Any
+    kind: str  # "job" or "batch", in messages
 
     def __init__(
         self, project: str, region: str, staging: Lake, endpoint: str | None, poll_s: float,
-        credentials: Any, properties: dict[str, str] | None,
+        credentials: Any, properties: dict[str, str] | None, id_prefix: str, job_timeout_s: float,
+        call_timeout_s: float,
     ) -> None:  # fmt: skip
         self.project, self.region = project, region
         self.staging = staging
         self.poll_s = poll_s
-        self.properties = {"spark.sql.session.timeZone": "UTC", **(properties or {})}
+        self.properties = {"spark.sql.session.timeZone": "UTC", **check_properties(properties or {})}
+        # Ids start with the deployment's prefix: make_runner derives it from the output lake's root.
+        self.prefix = check_id_prefix(id_prefix) or deployment(staging.root)
+        self.job_timeout_s = job_timeout_s
+        self.call_timeout_s = call_timeout_s
         self._client_settings = {
             "client_options": _client_options(region, endpoint),
             "credentials": credentials,
@@ -80,6 +99,14 @@ class _DataprocRunner(abc.ABC):
     def failure(self, ident: str, final: str) -> str:
         """What went wrong, in Dataproc's words."""
 
+    @abc.abstractmethod
+    def overdue(self, ident: str, late: Overdue) -> str:
+        """What was done about a job still running past job_timeout_s, and what the user can do."""
+
+    def options(self, method: str) -> dict[str, Any]:
+        """Retry and timeout of one call of `method`."""
+        return call_options(method, self.call_timeout_s)
+
     def run(
         self, job: str, args: Sequence[str], on_status: Callable[[str], None] | None = None,
         job_key: str | None = None, on_tracking_url: Callable[[str], None] | None = None,
@@ -98,7 +125,10 @@ class _DataprocRunner(abc.ABC):
                 on_progress(progress)
             return state.name, state in self.finished
 
-        final = wait(poll, self.poll_s, on_status)
+        try:
+            final = wait(poll, self.poll_s, on_status, self.job_timeout_s)
+        except Overdue as late:
+            raise SparkJobError(self.overdue(ident, late)) from None
         if final != self.succeeded.name:
             raise SparkJobError(self.failure(ident, final))
 
@@ -111,6 +141,13 @@ class _DataprocRunner(abc.ABC):
                 try:
                     submit(ident)
                 except exceptions.AlreadyExists:
+                    if self.state(ident) is None:
+                        raise SparkJobError(
+                            f"Dataproc refused {self.kind} {ident} as existing, yet it can't be read in "
+                            f"{self.project}/{self.region}: another region or another deployment holds that "
+                            "id. Give this deployment its own [dataproc] id_prefix (or delete that "
+                            f"{self.kind})"
+                        ) from None
                     logger.info(
                         "Dataproc %s exists already (an earlier submit went through): re-attaching", ident
                     )
@@ -135,18 +172,25 @@ class DataprocJobRunner(_DataprocRunner):
 
     finished = frozenset(JOB_FINISHED)
     succeeded = JobState.DONE
+    kind = "job"
 
     def __init__(
         self, project: str, region: str, cluster: str, staging: Lake, endpoint: str | None = None,
         poll_s: float = 15.0, credentials: Any = None, properties: dict[str, str] | None = None,
         cluster_config: dict[str, Any] | None = None, cluster_labels: dict[str, str] | None = None,
+        id_prefix: str = "", job_timeout_s: float = JOB_TIMEOUT_S, call_timeout_s: float = CALL_TIMEOUT_S,
     ) -> None:  # fmt: skip
         if not (project and region and cluster):
             raise ValueError("the dataproc runner needs [dataproc] project, region and cluster")
-        super().__init__(project, region, staging, endpoint, poll_s, credentials, properties)
-        self.cluster = cluster
+        if job_timeout_s <= 0:
+            raise ValueError(f"[dataproc] job_timeout_s must be positive, not {job_timeout_s}")
+        super().__init__(
+            project, region, staging, endpoint, poll_s, credentials, properties, id_prefix, job_timeout_s,
+            call_timeout_s,
+        )  # fmt: skip
+        self.cluster = check_cluster_name(cluster)
         self.cluster_config = parse_cluster_config(cluster_config) if cluster_config else None
-        self.cluster_labels = dict(cluster_labels or {})
+        self.cluster_labels = check_labels(cluster_labels or {}, "cluster_labels")
 
     @functools.cached_property
     def client(self) -> dataproc_v1.JobControllerClient:
@@ -170,18 +214,21 @@ class DataprocJobRunner(_DataprocRunner):
         create it when it is missing. Raise SparkJobError when it is broken or can't be had."""
         deadline = time.monotonic() + CLUSTER_WAIT_S
         created = False
+        creation: operation.Operation | None = None
         while True:
             found = self._get_cluster()
             state = found.status.state if found else None
             if state == ClusterState.RUNNING:
                 return
+            if creation is not None:
+                self._check_creation(creation, state)
             if state in CLUSTER_BROKEN:
                 raise SparkJobError(
                     f"Dataproc cluster {self.cluster} is {state.name}: {found.status.detail}; repair or "
                     "delete it (a deleted cluster is created again from [dataproc] cluster_config)"
                 )
             if found is None and not created:
-                self._create_cluster()
+                creation = self._create_cluster()
                 created = True
             if time.monotonic() > deadline:
                 raise SparkJobError(
@@ -194,12 +241,14 @@ class DataprocJobRunner(_DataprocRunner):
     def _get_cluster(self) -> dataproc_v1.Cluster | None:
         try:
             return self.clusters.get_cluster(
-                project_id=self.project, region=self.region, cluster_name=self.cluster, retry=TRANSIENT
-            )
+                project_id=self.project, region=self.region, cluster_name=self.cluster,
+                **self.options("get_cluster"),
+            )  # fmt: skip
         except exceptions.NotFound:
             return None
 
-    def _create_cluster(self) -> None:
+    def _create_cluster(self) -> operation.Operation | None:
+        """Start creating the cluster: its long-running operation (None: someone else is creating it)."""
         if self.cluster_config is None:
             raise SparkJobError(
                 f"Dataproc cluster {self.cluster} does not exist in {self.project}/{self.region} (Dataproc "
@@ -217,15 +266,30 @@ class DataprocJobRunner(_DataprocRunner):
             "request_id": str(uuid.uuid4()),
         }  # fmt: skip
         try:
-            self.clusters.create_cluster(request=request, retry=TRANSIENT)
+            return self.clusters.create_cluster(request=request, **self.options("create_cluster"))
         except exceptions.AlreadyExists:
             logger.info("Dataproc cluster %s is being created by someone else: waiting for it", self.cluster)
+            return None
+
+    def _check_creation(self, creation: operation.Operation, state: Any) -> None:
+        """Raise SparkJobError with the operation's own error once the creation has failed."""
+        if not creation.done(retry=self.options("get_operation")["retry"]):
+            return
+        error = creation.operation.error
+        if creation.operation.HasField("error"):
+            raise SparkJobError(
+                f"creating Dataproc cluster {self.cluster} failed: {error.message} (code {error.code}); the "
+                f"cluster is {state.name if state else 'gone'}: fix the cause (quota, [dataproc] "
+                "cluster_config), delete the cluster if it is left in ERROR, and run again"
+            )
 
     def make_id(self, key: str, attempt: int) -> str:
-        return job_id(key, attempt)
+        return job_id(key, attempt, self.prefix)
 
     def _get(self, ident: str) -> dataproc_v1.Job:
-        return self.client.get_job(project_id=self.project, region=self.region, job_id=ident, retry=TRANSIENT)
+        return self.client.get_job(
+            project_id=self.project, region=self.region, job_id=ident, **self.options("get_job")
+        )
 
     def state(self, ident: str) -> Any:
         try:
@@ -255,8 +319,11 @@ class DataprocJobRunner(_DataprocRunner):
             },
             "labels": self.labels(job),
         }  # fmt: skip
-        request = {"project_id": self.project, "region": self.region, "request_id": ident, "job": spec}
-        self.client.submit_job(request=request, retry=TRANSIENT)
+        # One request id for this submit and its retries: Dataproc answers a repeat with the job it made.
+        request = {
+            "project_id": self.project, "region": self.region, "request_id": uuid.uuid4().hex, "job": spec,
+        }  # fmt: skip
+        self.client.submit_job(request=request, **self.options("submit_job"))
 
     def tracking_url(self, ident: str) -> str:
         return f"https://console.cloud.google.com/dataproc/jobs/{ident}?project={self.project}&region={self.region}"
@@ -267,6 +334,22 @@ class DataprocJobRunner(_DataprocRunner):
         return (
             f"Dataproc job {ident} ended {final}: {found.status.details}\n"
             f"driver output ({output}):\n{driver_output_tail(output)}"
+        )
+
+    def overdue(self, ident: str, late: Overdue) -> str:
+        """Cancel the job: otherwise every later run would re-attach to it and wait as long again."""
+        url = self.tracking_url(ident)
+        try:
+            self.client.cancel_job(
+                project_id=self.project, region=self.region, job_id=ident, **self.options("cancel_job")
+            )
+            done = "cancelled it; the next run submits a new attempt"
+        except exceptions.GoogleAPICallError as error:
+            done = f"cancelling it failed ({error}): it may still be running, cancel it at {url}"
+        return (
+            f"Dataproc job {ident} still {late.state} after {late.waited_s:.0f} s, past [dataproc] "
+            f"job_timeout_s ({self.job_timeout_s:g} s): {done}. Raise job_timeout_s if the job needs longer. "
+            f"Job: {url}"
         )
 
 
@@ -300,17 +383,29 @@ class DataprocServerlessRunner(_DataprocRunner):
 
     finished = frozenset(BATCH_FINISHED)
     succeeded = BatchState.SUCCEEDED
+    kind = "batch"
 
     def __init__(
-        self, project: str, region: str, staging: Lake, runtime_version: str = "2.2",
+        self, project: str, region: str, staging: Lake, runtime_version: str = DEFAULT_RUNTIME,
         service_account: str = "", subnetwork: str = "", endpoint: str | None = None, poll_s: float = 15.0,
-        credentials: Any = None, properties: dict[str, str] | None = None,
+        credentials: Any = None, properties: dict[str, str] | None = None, id_prefix: str = "",
+        job_timeout_s: float = JOB_TIMEOUT_S, batch_ttl_s: float = BATCH_TTL_S,
+        call_timeout_s: float = CALL_TIMEOUT_S,
     ) -> None:  # fmt: skip
         if not (project and region):
             raise ValueError("the serverless runner needs [dataproc] project and region")
-        super().__init__(project, region, staging, endpoint, poll_s, credentials, properties)
+        check_runtime(runtime_version)
+        check_timeouts(job_timeout_s, batch_ttl_s)
+        super().__init__(
+            project, region, staging, endpoint, poll_s, credentials, properties, id_prefix, job_timeout_s,
+            call_timeout_s,
+        )  # fmt: skip
         self.runtime_version = runtime_version
+        self.batch_ttl_s = batch_ttl_s
         self.service_account, self.subnetwork = service_account, subnetwork
+        # Dataproc stages the batch's dependencies and history in the staging lake's bucket, which Terraform
+        # grants the Dataproc account, instead of a project-level bucket it would create and manage itself.
+        self.staging_bucket = staging.bucket if isinstance(staging, GcsLake) else ""
 
     @functools.cached_property
     def client(self) -> dataproc_v1.BatchControllerClient:
@@ -322,11 +417,11 @@ class DataprocServerlessRunner(_DataprocRunner):
         return f"projects/{self.project}/locations/{self.region}"
 
     def make_id(self, key: str, attempt: int) -> str:
-        return batch_id(key, attempt)
+        return batch_id(key, attempt, self.prefix)
 
     def _get(self, ident: str) -> dataproc_v1.Batch | None:
         try:
-            return self.client.get_batch(name=f"{self.parent}/batches/{ident}", retry=TRANSIENT)
+            return self.client.get_batch(name=f"{self.parent}/batches/{ident}", **self.options("get_batch"))
         except exceptions.NotFound:
             return None
 
@@ -335,7 +430,11 @@ class DataprocServerlessRunner(_DataprocRunner):
         return None if batch is None else batch.state
 
     def submit(self, ident: str, job: str, main: str, package: str, args: Sequence[str]) -> None:
-        optional = {"service_account": self.service_account, "subnetwork_uri": self.subnetwork}
+        optional = {
+            "service_account": self.service_account, "subnetwork_uri": self.subnetwork,
+            "staging_bucket": self.staging_bucket,
+        }  # fmt: skip
+        execution = {key: value for key, value in optional.items() if value}
         batch = {
             "pyspark_batch": {
                 "main_python_file_uri": main,
@@ -344,12 +443,15 @@ class DataprocServerlessRunner(_DataprocRunner):
             },
             "runtime_config": {"version": self.runtime_version, "properties": self.properties},
             "environment_config": {
-                "execution_config": {key: value for key, value in optional.items() if value}
+                "execution_config": {**execution, "ttl": {"seconds": int(self.batch_ttl_s)}}
             },
             "labels": self.labels(job),
         }
-        request = {"parent": self.parent, "batch_id": ident, "request_id": ident, "batch": batch}
-        self.client.create_batch(request=request, retry=TRANSIENT)
+        # One request id for this creation and its retries: Dataproc answers a repeat with the first batch.
+        request = {
+            "parent": self.parent, "batch_id": ident, "request_id": uuid.uuid4().hex, "batch": batch,
+        }  # fmt: skip
+        self.client.create_batch(request=request, **self.options("create_batch"))
 
     def tracking_url(self, ident: str) -> str:
         return (
@@ -359,3 +461,12 @@ class DataprocServerlessRunner(_DataprocRunner):
     def failure(self, ident: str, final: str) -> str:
         found = self._get(ident)
         return f"Dataproc batch {ident} ended {final}: {found.state_message if found else ''}"
+
+    def overdue(self, ident: str, late: Overdue) -> str:
+        """A batch is stopped by Dataproc itself at its ttl (at most job_timeout_s), so it is left alone."""
+        return (
+            f"Dataproc batch {ident} still {late.state} after {late.waited_s:.0f} s, past [dataproc] "
+            f"job_timeout_s ({self.job_timeout_s:g} s). Not cancelled: Dataproc ends it at its ttl "
+            f"([dataproc] batch_ttl_s, {self.batch_ttl_s:g} s after it starts); the next run re-attaches "
+            f"while it runs. Batch: {self.tracking_url(ident)}"
+        )

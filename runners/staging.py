@@ -5,19 +5,9 @@ import re
 import time
 from collections.abc import Callable
 
-from google.api_core import exceptions, retry
-
 from lake import Lake
 from runners.base import job_file, package_zip
 
-# 429 and 503 from the Dataproc API are transient: retried with exponential backoff, bounded in time.
-TRANSIENT = retry.Retry(
-    predicate=retry.if_exception_type(exceptions.TooManyRequests, exceptions.ServiceUnavailable),
-    initial=1.0,
-    maximum=30.0,
-    multiplier=2.0,
-    timeout=300.0,
-)
 MAX_ATTEMPTS = 50
 
 
@@ -38,29 +28,58 @@ def stage(lake: Lake, job: str) -> tuple[str, str]:
     return lake.url(*main), lake.url(*zipped)
 
 
-def job_id(key: str, attempt: int) -> str:
-    """A Dataproc job id for a task (letters, digits, _ and -, at most 100): deterministic per attempt."""
+def deployment(lake_root: str, id_prefix: str = "") -> str:
+    """What starts this deployment's job and batch ids: [dataproc] id_prefix, or else a short hash of the
+    lake's root URL, so two lakes (a laptop's and the VM's) in one project never share a job."""
+    return id_prefix or "l" + hashlib.sha1(lake_root.encode()).hexdigest()[:7]
+
+
+def job_id(key: str, attempt: int, prefix: str) -> str:
+    """A Dataproc job id for a task: {prefix}-{task id}-{hash}-{attempt}, deterministic per attempt.
+
+    Letters, digits, _ and - only, at most 100 characters (JobReference.job_id), for any task id.
+    """
     digest = hashlib.sha1(key.encode()).hexdigest()[:8]
-    return f"{re.sub(r'[^A-Za-z0-9_-]', '-', key)[:80]}-{digest}-{attempt}"
+    return f"{prefix}-{re.sub(r'[^A-Za-z0-9_-]', '-', key)[:70]}-{digest}-{attempt}"
 
 
-def batch_id(key: str, attempt: int) -> str:
-    """A Serverless batch id (lowercase letters, digits and -, starting with a letter, 4-63 characters)."""
+def batch_id(key: str, attempt: int, prefix: str) -> str:
+    """A Serverless batch id: {prefix}-{task id, lowercased}-{hash}-{attempt}, deterministic per attempt.
+
+    4-63 lowercase letters, digits and hyphens (CreateBatchRequest.batch_id), starting with the prefix's
+    letter and ending with the attempt's digit.
+    """
     digest = hashlib.sha1(key.encode()).hexdigest()[:8]
-    stem = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", key.lower())).strip("-")[:40] or "job"
-    if not stem[0].isalpha():
-        stem = f"j-{stem}"
-    return f"{stem}-{digest}-{attempt}"
+    stem = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", key.lower()))[:30].strip("-")
+    return "-".join(part for part in (prefix, stem, digest, str(attempt)) if part)
 
 
-def wait(poll: Callable[[], tuple[str, bool]], poll_s: float, on_status: Callable[[str], None] | None) -> str:
-    """Poll until `poll()` says the job is finished; the delay grows 1.5x per poll up to 4x poll_s."""
+class Overdue(Exception):
+    """The job was not finished when its deadline passed; carries the state it was last seen in."""
+
+    def __init__(self, state: str, waited_s: float) -> None:
+        super().__init__(state)
+        self.state, self.waited_s = state, waited_s
+
+
+def wait(
+    poll: Callable[[], tuple[str, bool]], poll_s: float, on_status: Callable[[str], None] | None,
+    timeout_s: float,
+) -> str:  # fmt: skip
+    """Poll until `poll()` says the job is finished; the delay grows 1.5x per poll up to 4x poll_s.
+
+    Raises Overdue when the job is still not finished `timeout_s` after the first poll.
+    """
     delay = poll_s
+    start = time.monotonic()
     while True:
         state, finished = poll()
         if on_status:
             on_status(f"Dataproc: {state}")
         if finished:
             return state
-        time.sleep(delay)
+        waited = time.monotonic() - start
+        if waited >= timeout_s:
+            raise Overdue(state, waited)
+        time.sleep(min(delay, max(timeout_s - waited, 0.0)))
         delay = min(delay * 1.5, poll_s * 4)

@@ -89,7 +89,8 @@ class spark(luigi.Config):
     conf = luigi.DictParameter(
         default={},
         significant=False,
-        description='Extra Spark properties as JSON, e.g. {"spark.sql.shuffle.partitions": "8"}',
+        description="Extra Spark properties of local runs as JSON, e.g. "
+        '{"spark.sql.shuffle.partitions": "8"}; Dataproc jobs take [dataproc] properties instead',
     )
 
 
@@ -112,7 +113,16 @@ class dataproc(luigi.Config):
         "terraform/compute sets it",
     )
     runtime_version = luigi.Parameter(
-        default="2.2", significant=False, description="Serverless runtime (2.2 = Spark 3.5, as pinned here)"
+        default="2.3",
+        significant=False,
+        description="Serverless runtime: a supported one running the pinned pyspark's Spark (2.3 = Spark "
+        "3.5, Python 3.11, supported until 2027-11-26); another fails before anything is submitted",
+    )
+    batch_ttl_s = luigi.FloatParameter(
+        default=14400.0,
+        significant=False,
+        description="Seconds after which Dataproc ends a Serverless batch still running (its "
+        "execution_config.ttl): 600 to 1209600, at most job_timeout_s",
     )
     service_account = luigi.Parameter(
         default="", significant=False, description="Service account of Serverless batches (empty: default)"
@@ -132,6 +142,24 @@ class dataproc(luigi.Config):
     )
     poll_s = luigi.FloatParameter(
         default=15.0, significant=False, description="Seconds between job state polls"
+    )
+    job_timeout_s = luigi.FloatParameter(
+        default=21600.0,
+        significant=False,
+        description="Seconds a task waits for its Dataproc job or batch; then it fails (a cluster job is "
+        "cancelled, a batch is left to its ttl)",
+    )
+    properties = OptionalDictParameter(
+        default={},
+        significant=False,
+        description="Spark properties (JSON object of strings) of Dataproc jobs and batches, e.g. "
+        '{"spark.executor.memory": "8g"}; [spark] conf is for local runs only',
+    )
+    id_prefix = luigi.Parameter(
+        default="",
+        significant=False,
+        description="Start of this deployment's job and batch ids (1-16 lowercase letters, digits, hyphens, "
+        "starting with a letter); empty: derived from [lake] root, so two lakes never share a job",
     )
 
 

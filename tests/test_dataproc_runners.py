@@ -1,5 +1,6 @@
 """The Dataproc runners against a fake Dataproc REST endpoint: the real client, real HTTP, exact requests."""
 
+import re
 import subprocess
 import sys
 import time
@@ -9,7 +10,7 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from lake import open_lake
+from lake import Lake, open_lake
 from runners import SparkJobError
 from runners.base import package_zip
 from runners.dataproc import DataprocJobRunner, DataprocServerlessRunner
@@ -17,6 +18,7 @@ from runners.staging import batch_id, job_id
 from tests.fake_dataproc import FakeDataproc, Resource
 
 KEY = "TransformDump_works_2026_10_31_5243f5923f"
+PREFIX = "ol-test"  # [dataproc] id_prefix of the runners below
 ARGS = ["--dump", "works", "--manifest", "gs://lake/raw/2026-10-31/works/_MANIFEST.json"]
 
 
@@ -43,7 +45,7 @@ CLUSTER_CONFIG = {
 
 def cluster_runner(
     fake: FakeDataproc, tmp_path, cluster_exists: bool = True, cluster_config: dict | None = None,
-    cluster_labels: dict | None = None,
+    cluster_labels: dict | None = None, **settings: float,
 ) -> DataprocJobRunner:  # fmt: skip
     """A cluster runner talking to the fake; its cluster exists and is RUNNING unless said otherwise."""
     if cluster_exists:
@@ -51,15 +53,17 @@ def cluster_runner(
     return DataprocJobRunner(
         "proj", "europe-west1", CLUSTER, staging=open_lake(str(tmp_path / "lake")), endpoint=fake.url,
         poll_s=0.01, credentials=AnonymousCredentials(), properties={"spark.executor.memory": "4g"},
-        cluster_config=cluster_config, cluster_labels=cluster_labels,
+        cluster_config=cluster_config, cluster_labels=cluster_labels, id_prefix=PREFIX, **settings,
     )  # fmt: skip
 
 
-def serverless_runner(fake: FakeDataproc, tmp_path) -> DataprocServerlessRunner:
+def serverless_runner(
+    fake: FakeDataproc, tmp_path, staging: Lake | None = None, **settings: float
+) -> DataprocServerlessRunner:
     return DataprocServerlessRunner(
-        "proj", "europe-west1", staging=open_lake(str(tmp_path / "lake")), runtime_version="2.2",
+        "proj", "europe-west1", staging=staging or open_lake(str(tmp_path / "lake")), runtime_version="2.3",
         service_account="spark@proj.iam.gserviceaccount.com", endpoint=fake.url, poll_s=0.01,
-        credentials=AnonymousCredentials(),
+        credentials=AnonymousCredentials(), id_prefix=PREFIX, **settings,
     )  # fmt: skip
 
 
@@ -72,10 +76,12 @@ def test_a_cluster_job_is_submitted_with_the_staged_files_and_awaited(fake: Fake
     assert (lake / "spark.zip").read_bytes() == package
     assert (lake / "transform_dump.py").exists()
     (submit,) = fake.submissions()
-    ident = job_id(KEY, 0)
+    ident = job_id(KEY, 0, PREFIX)
+    assert ident == f"ol-test-{KEY}-{ident.split('-')[-2]}-0"
     assert submit.path == "/v1/projects/proj/regions/europe-west1/jobs:submit"
+    assert re.fullmatch(r"[0-9a-f]{32}", submit.body["requestId"])  # a UUID (hex): 32 of at most 40
     assert submit.body == {
-        "requestId": ident,
+        "requestId": submit.body["requestId"],
         "job": {
             "reference": {"jobId": ident},
             "placement": {"clusterName": "ol-cluster"},
@@ -154,16 +160,49 @@ def test_a_malformed_cluster_config_is_refused_at_once(tmp_path) -> None:
         )
 
 
-def test_job_ids_are_deterministic_and_valid() -> None:
-    assert job_id(KEY, 1) == job_id(KEY, 1) != job_id(KEY, 2)
-    assert len(job_id("x" * 300, 0)) <= 100
-    ident = batch_id(KEY, 3)
-    assert ident == batch_id(KEY, 3) and ident.endswith("-3") and ident[0].isalpha()
-    assert (
-        ident == ident.lower()
-        and 4 <= len(ident) <= 63
-        and set(ident) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")
-    )
+def test_job_ids_are_deterministic_per_attempt_and_deployment() -> None:
+    assert job_id(KEY, 1, PREFIX) == job_id(KEY, 1, PREFIX) != job_id(KEY, 2, PREFIX)
+    assert job_id(KEY, 1, PREFIX) != job_id(KEY, 1, "other")
+    assert batch_id(KEY, 3, PREFIX) == batch_id(KEY, 3, PREFIX) != batch_id(KEY, 3, "other")
+    assert batch_id(KEY, 3, PREFIX) != batch_id(KEY, 4, PREFIX)
+
+
+# Task ids as Luigi makes them for the pipeline's Spark tasks (the longest dump name, the marts), and
+# longer or odder keys than any task has, at the longest id prefix and the highest attempt number.
+REAL_KEYS = [
+    "TransformDump_reading_log_2026_10_31_5a4cdb1774",
+    "BuildMarts_2026_10_31_5243f5923f",
+    "TransformDump_" + "x" * 200 + "_5a4cdb1774",
+    "Task_with.dots/slashes and spaces_Ünïcode_0123456789",
+]
+
+
+def test_the_repos_task_ids_are_what_luigi_makes() -> None:
+    from tasks.marts import BuildMarts
+    from tasks.transform import TransformDump
+
+    assert TransformDump(release="2026-10-31", dump="reading-log").task_id == REAL_KEYS[0]
+    assert BuildMarts(release="2026-10-31").task_id == REAL_KEYS[1]
+
+
+@pytest.mark.parametrize("key", REAL_KEYS)
+def test_every_task_id_makes_requests_the_api_accepts(fake: FakeDataproc, tmp_path, key: str) -> None:
+    """The fake refuses what the API's documented rules refuse (tests/fake_dataproc_rules.py)."""
+    longest = "a" + "b" * 15  # the longest [dataproc] id_prefix
+    for previous in (0, 49):  # no earlier attempt; then 49 failed ones, so this is the last attempt
+        for attempt in range(previous):
+            fake.jobs[job_id(key, attempt, longest)] = Resource(states=["ERROR"])
+            fake.batches[batch_id(key, attempt, longest)] = Resource(states=["FAILED"])
+        runner, serverless = cluster_runner(fake, tmp_path), serverless_runner(fake, tmp_path)
+        runner.prefix = serverless.prefix = longest
+        runner.run("transform_dump", ARGS, job_key=key)
+        serverless.run("build_marts", [], job_key=key)
+    submitted = [r.body["job"]["reference"]["jobId"] for r in fake.submissions() if "jobs" in r.path]
+    assert submitted == [job_id(key, 0, longest), job_id(key, 49, longest)]
+    assert [r.query["batchId"][0] for r in fake.submissions() if "batches" in r.path] == [
+        batch_id(key, 0, longest),
+        batch_id(key, 49, longest),
+    ]
 
 
 @pytest.mark.reliability(7)
@@ -212,8 +251,9 @@ def test_429_and_503_on_the_submit_and_on_polls_are_retried_without_a_second_job
     cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
     posts = fake.submissions()
     assert len(posts) == 3  # two refused, the third accepted
-    assert {post.body["requestId"] for post in posts} == {job_id(KEY, 0)}  # the same idempotent request
-    assert list(fake.jobs) == [job_id(KEY, 0)]
+    (request_id,) = {post.body["requestId"] for post in posts}  # the same idempotent request
+    assert request_id != job_id(KEY, 0, PREFIX)
+    assert list(fake.jobs) == [job_id(KEY, 0, PREFIX)]
     assert fake.faults_on == {"POST": [], "GET": []}  # every planned fault was served
     fault(
         "Dataproc API answers 429/503",
@@ -225,7 +265,7 @@ def test_429_and_503_on_the_submit_and_on_polls_are_retried_without_a_second_job
 
 
 def test_a_running_job_is_reattached_not_submitted_again(fake: FakeDataproc, tmp_path) -> None:
-    ident = job_id(KEY, 0)
+    ident = job_id(KEY, 0, PREFIX)
     fake.jobs[ident] = Resource(states=["RUNNING", "RUNNING", "DONE"])
     cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
     assert fake.submissions() == []
@@ -244,7 +284,7 @@ def test_a_worker_killed_while_its_job_runs_is_reattached_by_the_next_worker(
             "from runners.dataproc import DataprocJobRunner\n"
             f"DataprocJobRunner('proj', 'europe-west1', 'ol-cluster', "
             f"staging=open_lake({str(tmp_path / 'lake')!r}), endpoint={fake.url!r}, poll_s=0.05, "
-            "credentials=AnonymousCredentials())"
+            f"credentials=AnonymousCredentials(), id_prefix={PREFIX!r})"
             f".run('transform_dump', {ARGS!r}, job_key={KEY!r})\n"
         )],
         cwd=Path(__file__).resolve().parent.parent,
@@ -261,20 +301,20 @@ def test_a_worker_killed_while_its_job_runs_is_reattached_by_the_next_worker(
     cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
 
     assert len(fake.submissions()) == 1
-    assert list(fake.jobs) == [job_id(KEY, 0)]
+    assert list(fake.jobs) == [job_id(KEY, 0, PREFIX)]
     fault(
         "Worker restarted while its Dataproc job runs",
         injected="the worker process is SIGKILLed while its job is RUNNING; a new worker runs the same task",
-        result=f"the new worker found job {job_id(KEY, 0)} by its deterministic id, re-attached and followed "
-        f"it to DONE ({polls()} polls); one submission in all",
+        result=f"the new worker found job {job_id(KEY, 0, PREFIX)} by its deterministic id, re-attached and "
+        f"followed it to DONE ({polls()} polls); one submission in all",
     )
 
 
 def test_a_previous_failed_attempt_leads_to_the_next_attempt(fake: FakeDataproc, tmp_path) -> None:
-    fake.jobs[job_id(KEY, 0)] = Resource(states=["ERROR"], details="worker lost")
+    fake.jobs[job_id(KEY, 0, PREFIX)] = Resource(states=["ERROR"], details="worker lost")
     cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
     (submit,) = fake.submissions()
-    assert submit.body["job"]["reference"]["jobId"] == job_id(KEY, 1)
+    assert submit.body["job"]["reference"]["jobId"] == job_id(KEY, 1, PREFIX)
 
 
 def test_staging_uploads_once_per_code_version(fake: FakeDataproc, tmp_path) -> None:
@@ -293,19 +333,22 @@ def test_a_serverless_batch_is_created_with_its_runtime(fake: FakeDataproc, tmp_
         "build_marts", ["--dumps", "works"], job_key=KEY, on_tracking_url=urls.append
     )
     (create,) = fake.submissions()
-    ident = batch_id(KEY, 0)
+    ident = batch_id(KEY, 0, PREFIX)
     version, _ = package_zip()
     staged = tmp_path / "lake" / "_staging" / version
     assert create.path == "/v1/projects/proj/locations/europe-west1/batches"
-    assert create.query["batchId"] == [ident] and create.query["requestId"] == [ident]
+    assert create.query["batchId"] == [ident]
+    assert re.fullmatch(r"[0-9a-f]{32}", create.query["requestId"][0])
     assert create.body == {
         "pysparkBatch": {
             "mainPythonFileUri": str(staged / "build_marts.py"),
             "pythonFileUris": [str(staged / "spark.zip")],
             "args": ["--dumps", "works"],
         },
-        "runtimeConfig": {"version": "2.2", "properties": {"spark.sql.session.timeZone": "UTC"}},
-        "environmentConfig": {"executionConfig": {"serviceAccount": "spark@proj.iam.gserviceaccount.com"}},
+        "runtimeConfig": {"version": "2.3", "properties": {"spark.sql.session.timeZone": "UTC"}},
+        "environmentConfig": {
+            "executionConfig": {"serviceAccount": "spark@proj.iam.gserviceaccount.com", "ttl": "14400s"}
+        },
         "labels": {"pipeline": "openlibrary", "job": "build-marts"},
     }
     assert urls == [f"https://console.cloud.google.com/dataproc/batches/europe-west1/{ident}?project=proj"]
@@ -318,7 +361,7 @@ def test_a_failed_batch_fails_with_its_state_message(fake: FakeDataproc, tmp_pat
 
 
 def test_a_running_batch_is_reattached(fake: FakeDataproc, tmp_path) -> None:
-    fake.batches[batch_id(KEY, 0)] = Resource(states=["RUNNING", "SUCCEEDED"])
+    fake.batches[batch_id(KEY, 0, PREFIX)] = Resource(states=["RUNNING", "SUCCEEDED"])
     serverless_runner(fake, tmp_path).run("build_marts", [], job_key=KEY)
     assert fake.submissions() == []
 
