@@ -79,7 +79,10 @@ class spark(luigi.Config):
         description="Where Spark jobs run: local (spark-submit), dataproc (cluster), serverless (batches)",
     )
     master = luigi.Parameter(
-        default="local[*]", significant=False, description="Spark master of the local runner"
+        default="local[*]",
+        significant=False,
+        description="Spark master of the local runner: local[N] or spark://HOST:PORT of a standalone "
+        "cluster you run yourself (its workers must see the lake path; executors run the venv's Python)",
     )
     driver_memory = luigi.Parameter(
         default="2g",
