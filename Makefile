@@ -19,10 +19,16 @@ TOOLS := .venv-tools
 # pytest with the tools venv's commands (hadolint, checkov) on PATH
 PYTEST = PATH="$$PATH:$(CURDIR)/$(TOOLS)/bin" $(PY) -m pytest
 # Commands the tests need, as command:Debian-package (installed by `make test` when missing and run as
-# root on Debian/Ubuntu).
-TEST_COMMANDS := java:openjdk-17-jre-headless shellcheck:shellcheck chromium:chromium
+# root on Debian/Ubuntu). dockerd and debootstrap: the image test (a Docker engine it starts itself, and a
+# base image made from Debian's packages where Docker Hub can't be reached).
+TEST_COMMANDS := java:openjdk-17-jre-headless shellcheck:shellcheck chromium:chromium dockerd:docker.io \
+  debootstrap:debootstrap
+# The Terraform the tests check the stacks with (terraform fmt / console): no package registry has its
+# command for this platform, so it is a prerequisite.
+TERRAFORM_MIN := 1.9
 
-.PHONY: help setup tools test-deps java run demo test reliability lint luigid luigid-stop clean query bench
+.PHONY: help setup tools test-deps check-terraform java run demo test image-test reliability lint luigid luigid-stop \
+  clean query bench
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -45,7 +51,7 @@ $(TOOLS)/.installed: tests/tools-requirements.txt
 
 tools: $(TOOLS)/.installed ## Install the command-line tools the tests use into .venv-tools
 
-test-deps: ## Install the Debian packages the tests need (Java, shellcheck, chromium) when missing
+test-deps: ## Install the Debian packages the tests need (Java, shellcheck, chromium, docker.io, debootstrap) when missing
 	@missing=$$(echo $$(for pair in $(TEST_COMMANDS); do command -v $${pair%%:*} >/dev/null 2>&1 || echo $${pair#*:}; done)); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -53,6 +59,11 @@ test-deps: ## Install the Debian packages the tests need (Java, shellcheck, chro
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else echo "the tests need these Debian packages: $$missing (sudo apt-get install $$missing)"; exit 1; fi; \
 	fi
+
+check-terraform:
+	@version=$$(terraform version 2>/dev/null | sed -n '1s/^Terraform v\([0-9]*\.[0-9]*\).*/\1/p'); \
+	if [ -z "$$version" ] || [ "$$(printf '%s\n' $(TERRAFORM_MIN) "$$version" | sort -V | head -1)" != $(TERRAFORM_MIN) ]; then \
+	  echo "the tests need terraform >= $(TERRAFORM_MIN) on PATH ($${version:+found $$version, }https://developer.hashicorp.com/terraform/install): install it, then run make test again"; exit 1; fi
 
 java: ## Check that Java (needed by local Spark) is there
 	@if [ -z "$$JAVA_HOME" ] && ! command -v java >/dev/null 2>&1; then \
@@ -75,9 +86,12 @@ demo: setup java ## Run the same pipeline offline on the bundled sample release 
 	$(DEMO_ENV) $(PY) -m luigi --module tasks OpenLibraryPipeline --release latest --workers $(WORKERS) $(SCHEDULER)
 	@$(DEMO_ENV) $(PY) -m tasks.report_url --release latest
 
-test: setup tools test-deps ## Install what the tests need and run the whole suite (lint included)
+test: setup tools test-deps check-terraform ## Install what the tests need and run the whole suite (lint included)
 	$(MAKE) --no-print-directory lint
 	$(PYTEST)
+
+image-test: setup test-deps ## Build docker/Dockerfile and run the container on a real Docker engine (as root)
+	$(PYTEST) tests/test_image_container.py
 
 reliability: setup tools test-deps ## Run the fault tests and regenerate RELIABILITY.md from what they observed
 	$(PYTEST) -m reliability --reliability-report=RELIABILITY.md
@@ -179,8 +193,8 @@ destroy-compute: check-project ## Delete the VM, its service account and Datapro
 	$(TF_COMPUTE) init -input=false && \
 	$(TF_COMPUTE) destroy -input=false -auto-approve $(COMPUTE_VARS)
 
-build-image: check-image ## Build the container image IMAGE_NAME:IMAGE_TAG (docker/Dockerfile)
-	docker build -f docker/Dockerfile -t $(IMAGE_NAME):$(IMAGE_TAG) .
+build-image: check-image ## Build the container image IMAGE_NAME:IMAGE_TAG (docker/Dockerfile, linux/amd64)
+	docker build --platform linux/amd64 -f docker/Dockerfile -t $(IMAGE_NAME):$(IMAGE_TAG) .
 
 push-image: check-project check-image ## Push IMAGE_NAME:IMAGE_TAG to Artifact Registry (after build-image)
 	@repository=$$($(TF_STORAGE) output -raw image_repository 2>/dev/null) || repository=; \

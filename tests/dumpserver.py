@@ -50,7 +50,8 @@ class _Unsatisfiable(Exception):
 
 
 class DumpServer:
-    """Serves `folder` on 127.0.0.1 at a free port; a context manager (started on entry, stopped on exit)."""
+    """Serves `folder` on 127.0.0.1 at a free port (or `port`); a context manager (started on entry, stopped
+    on exit)."""
 
     def __init__(
         self,
@@ -59,6 +60,7 @@ class DumpServer:
         dumps: Sequence[str] = (),
         *,
         head_allowed: bool = True,
+        port: int = 0,
     ) -> None:
         self.folder = Path(folder)
         self.redirects: dict[str, str] = {}
@@ -75,7 +77,7 @@ class DumpServer:
             self.link_latest(release, dumps)
         self._requests: list[Request] = []
         self._lock = threading.Lock()
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._thread: threading.Thread | None = None
 
     @property

@@ -112,7 +112,7 @@ def test_up_applies_storage_then_builds_and_pushes_the_image_then_applies_comput
     assert cloud.calls() == [
         storage("init", "-input=false"),
         storage("apply", "-input=false", "-auto-approve", *STORAGE_VARS),
-        ["docker", "build", "-f", "docker/Dockerfile", "-t", IMAGE, "."],
+        ["docker", "build", "--platform", "linux/amd64", "-f", "docker/Dockerfile", "-t", IMAGE, "."],
         storage("output", "-raw", "image_repository"),
         ["gcloud", "auth", "configure-docker", "europe-west1-docker.pkg.dev", "--quiet"],
         ["docker", "push", IMAGE],
@@ -192,7 +192,17 @@ def test_build_image_without_project_id_needs_an_image_name(cloud: FakeCloud) ->
     built = cloud.make("build-image", "IMAGE_NAME=openlibrary-pipeline", "IMAGE_TAG=t")
     assert built.returncode == 0, built.stderr
     assert cloud.calls() == [
-        ["docker", "build", "-f", "docker/Dockerfile", "-t", "openlibrary-pipeline:t", "."]
+        [
+            "docker",
+            "build",
+            "--platform",
+            "linux/amd64",
+            "-f",
+            "docker/Dockerfile",
+            "-t",
+            "openlibrary-pipeline:t",
+            ".",
+        ]
     ]
 
 
@@ -226,6 +236,8 @@ def test_the_default_image_tag_is_the_git_short_sha(cloud: FakeCloud) -> None:
         [
             "docker",
             "build",
+            "--platform",
+            "linux/amd64",
             "-f",
             "docker/Dockerfile",
             "-t",
