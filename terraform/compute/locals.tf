@@ -129,16 +129,21 @@ locals {
   # The Dataproc calls runners/dataproc.py makes as the VM's service account, each mapped to the permission
   # the Dataproc IAM page lists for it (https://cloud.google.com/dataproc/docs/concepts/iam/iam):
   #   dataproc: clusters.get -> dataproc.clusters.get; clusters.create (created again after an idle delete,
-  #             from cluster_config) -> dataproc.clusters.create; jobs.submit -> dataproc.jobs.create and
-  #             dataproc.clusters.use; jobs.get -> dataproc.jobs.get. Never update, delete, list or cancel.
-  #   serverless: batches.create -> dataproc.batches.create; batches.get -> dataproc.batches.get.
+  #             from cluster_config) -> dataproc.clusters.create, and following its operation to report a
+  #             failed creation -> dataproc.operations.get; jobs.submit -> dataproc.jobs.create and
+  #             dataproc.clusters.use; jobs.get -> dataproc.jobs.get; jobs.cancel (a job past [dataproc]
+  #             job_timeout_s) -> dataproc.jobs.cancel. Never update, delete or list.
+  #   serverless: batches.create -> dataproc.batches.create; batches.get -> dataproc.batches.get (a batch
+  #             past its execution_config.ttl is ended by Dataproc itself: no cancel).
   # Acting as the Dataproc service account is granted on that account alone (iam.tf).
   submitter_permissions = local.use_cluster ? [
     "dataproc.clusters.create",
     "dataproc.clusters.get",
     "dataproc.clusters.use",
+    "dataproc.jobs.cancel",
     "dataproc.jobs.create",
     "dataproc.jobs.get",
+    "dataproc.operations.get",
     ] : [
     "dataproc.batches.create",
     "dataproc.batches.get",
