@@ -111,8 +111,11 @@ class Deployment:
         return self.docker.run("inspect", "--format", template, self.container).stdout.strip()
 
     def logs(self) -> str:
-        completed = self.docker.run("logs", self.container)
-        return completed.stdout + completed.stderr
+        """The container log, its stdout and stderr in the order docker logs sends them."""
+        return subprocess.run(
+            [self.docker.cli, "logs", self.container], env=self.docker.env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
 
     def log_lines(self) -> list[str]:
         return self.logs().splitlines()
