@@ -140,13 +140,13 @@ class _DataprocRunner(abc.ABC):
             if state is None:
                 try:
                     submit(ident)
-                except exceptions.AlreadyExists:
+                except exceptions.Conflict as error:  # 409: REST raises AlreadyExists as its base Conflict
                     if self.state(ident) is None:
                         raise SparkJobError(
-                            f"Dataproc refused {self.kind} {ident} as existing, yet it can't be read in "
-                            f"{self.project}/{self.region}: another region or another deployment holds that "
-                            "id. Give this deployment its own [dataproc] id_prefix (or delete that "
-                            f"{self.kind})"
+                            f"Dataproc refused {self.kind} {ident} as existing ({error.message}), yet it "
+                            f"can't be read in {self.project}/{self.region}: another region or another "
+                            "deployment holds that id. Give this deployment its own [dataproc] id_prefix (or "
+                            f"delete that {self.kind})"
                         ) from None
                     logger.info(
                         "Dataproc %s exists already (an earlier submit went through): re-attaching", ident
@@ -267,7 +267,7 @@ class DataprocJobRunner(_DataprocRunner):
         }  # fmt: skip
         try:
             return self.clusters.create_cluster(request=request, **self.options("create_cluster"))
-        except exceptions.AlreadyExists:
+        except exceptions.Conflict:  # 409 (AlreadyExists over gRPC)
             logger.info("Dataproc cluster %s is being created by someone else: waiting for it", self.cluster)
             return None
 
