@@ -111,7 +111,7 @@ def test_a_409_for_a_job_that_can_be_read_reattaches_to_it(fake: FakeDataproc, t
     """An earlier submit went through after the lookup said no such job: the 409 leads to that job."""
     ident = job_id(KEY, 0, PREFIX)
     fake.jobs[ident] = Resource(states=["RUNNING", "DONE"], region="europe-west1")
-    fake.faults_on = {"GET": [404]}  # the lookup, answered as before that submit
+    fake.faults_on = {"GET": [None, 404]}  # the cluster; then the job lookup, answered as before that submit
     cluster_runner(fake, tmp_path).run("transform_dump", ARGS, job_key=KEY)
     assert len(fake.submissions()) == 1 and list(fake.jobs) == [ident]
     assert fake.jobs[ident].next_state() == "DONE"
