@@ -32,8 +32,9 @@ class Default:
     deadline_s: float | None
 
 
-# The library's defaults (google-cloud-dataproc 5.x); tests/test_dataproc_calls.py checks them against the
-# installed client. Batch methods and GetOperation have no default retry or timeout.
+# The library's defaults (google-cloud-dataproc 5.x; GetOperation: google-api-core's operations_v1
+# transports/base.py); tests/test_dataproc_calls.py checks them against the installed clients. The batch
+# methods have no default retry or timeout.
 DEFAULTS = {
     "submit_job": Default((exceptions.ServiceUnavailable,), 900.0),
     "get_job": Default(_IDEMPOTENT, 900.0),
@@ -42,7 +43,7 @@ DEFAULTS = {
     "get_cluster": Default(_IDEMPOTENT, 300.0),
     "create_batch": Default((), None),
     "get_batch": Default((), None),
-    "get_operation": Default((), None),
+    "get_operation": Default((exceptions.ServiceUnavailable,), 10.0),
 }
 DEADLINE_S = 900.0  # retry deadline of the methods that have none by default
 
