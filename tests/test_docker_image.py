@@ -183,3 +183,16 @@ def test_the_build_context_holds_everything_the_dockerfile_copies() -> None:
         ]  # fmt: skip
         assert files, source
         assert not [file for file in files if dockerignored(file, patterns)], source
+
+
+def test_the_registry_ca_reaches_the_pip_steps_as_a_build_secret_only() -> None:
+    runs = [arguments for keyword, arguments in instructions() if keyword == "RUN"]
+    pip_steps = [arguments for arguments in runs if "pip install" in arguments]
+    assert len(pip_steps) == 2
+    for step in pip_steps:
+        assert step.startswith("--mount=type=secret,id=ca "), step
+        assert "PIP_CERT=/run/secrets/ca" in step
+    assert not [arguments for arguments in runs if "secret" in arguments and "pip install" not in arguments]
+    assert not [source for source in copied_sources() if source.endswith((".crt", ".pem"))]
+    # no `# syntax=` directive: the engine's built-in frontend builds it, no image is fetched for that
+    assert not DOCKERFILE.read_text().startswith("# syntax=")
