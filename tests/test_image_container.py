@@ -350,7 +350,7 @@ def test_a_bad_cron_stops_the_container_with_the_reason_in_its_log(docker: Docke
             logs.stdout + logs.stderr
         )
     finally:
-        docker.run("rm", "--force", container, check=False)
+        docker.run("rm", "--force", "--volumes", container, check=False)  # its anonymous state volume too
 
 
 def comparable(rows: list[dict[str, Any]]) -> list[str]:
