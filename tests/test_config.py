@@ -3,7 +3,10 @@
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import luigi.configuration
 import pytest
@@ -13,6 +16,13 @@ from tasks import config
 from tasks.config import apply_environment
 from tasks.release import ReleaseParameter
 from tests.pipeline_helpers import PROJECT, luigi_config
+
+
+@contextmanager
+def environment_restored() -> Iterator[None]:
+    """os.environ as it was, afterwards: load_dotenv adds the .env's variables to it."""
+    with mock.patch.dict(os.environ):
+        yield
 
 
 @pytest.fixture
@@ -35,9 +45,9 @@ def test_dotenv_file_is_read_without_overriding_the_environment(
     env_file.write_text("SPARK_MASTER=local[1]\nLAKE_ROOT=/from-dotenv\n")
     monkeypatch.setenv("LAKE_ROOT", "/from-env")
     monkeypatch.delenv("SPARK_MASTER", raising=False)
-    apply_environment(str(env_file))
-    monkeypatch.delenv("SPARK_MASTER")  # load_dotenv set it in os.environ
-    assert (config.lake().root, config.spark().master) == ("/from-env", "local[1]")
+    with environment_restored():
+        apply_environment(str(env_file))
+        assert (config.lake().root, config.spark().master) == ("/from-env", "local[1]")
 
 
 def test_command_line_wins(pinned_config, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,9 +132,8 @@ def test_dotenv_values_are_taken_verbatim(
     env_file = tmp_path / ".env"
     env_file.write_text("LAKE_ROOT=${HOME}/lake%1\n")
     monkeypatch.delenv("LAKE_ROOT", raising=False)
-    with luigi_config({"lake": {"root": "from-cfg"}}):
+    with luigi_config({"lake": {"root": "from-cfg"}}), environment_restored():
         apply_environment(str(env_file))
-        monkeypatch.delenv("LAKE_ROOT")  # load_dotenv set it in os.environ
         assert config.lake().root == "${HOME}/lake%1"
 
 
