@@ -170,7 +170,8 @@ def start_cron_job(run_dir: Path, environment: dict[str, str]) -> subprocess.Pop
     `environment` is the container's environment: docker/job-env writes it to run_dir/job.env, as the
     entrypoint does (unless job.env is there already). The job line runs in bash under `env -i` with only
     what cron itself sets (HOME, LOGNAME, SHELL, PATH=/usr/bin:/bin), so the job sees nothing it did not
-    read from job.env. Its working directory is the project's, whose luigi.cfg stands for the image's
+    read from job.env. It works in `run_dir` (no .env there: a developer's .env in the project folder is not
+    read); the test's luigi.cfg (from write_config_file) holds the project's, which stands for the image's
     /etc/luigi/luigi.cfg. Whatever it prints outside the log FIFO is captured (cron would mail it).
     """
     crontab = rendered_crontab("* * * * *")
@@ -189,7 +190,7 @@ def start_cron_job(run_dir: Path, environment: dict[str, str]) -> subprocess.Pop
     return subprocess.Popen(
         ["env", "-i", f"HOME={PROJECT}", "LOGNAME=pipeline", "SHELL=/bin/bash", "PATH=/usr/bin:/bin",
          "bash", "-c", command],
-        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=run_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
 
 
