@@ -1,6 +1,9 @@
 """Settings enter one way: luigi.cfg, then environment/.env (SECTION_KEY), then the command line."""
 
+import configparser
+import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +14,7 @@ from unittest import mock
 import luigi.configuration
 import pytest
 from luigi.cmdline_parser import CmdlineParser
+from luigi.freezing import recursively_unfreeze
 
 from tasks import config
 from tasks.config import apply_environment
@@ -216,3 +220,47 @@ def test_a_developers_dotenv_and_shell_settings_change_no_test(
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert (tmp_path / "lake" / "raw" / RELEASE / "redirects" / "_MANIFEST.json").exists()
     assert not developer_settings.exists()
+
+
+# README's settings table describes these defaults in words (what the empty value means)
+DESCRIBED_DEFAULTS = {("dataproc", "staging"), ("dataproc", "endpoint")}
+
+
+def readme_defaults(*sections: str) -> dict[tuple[str, str], str]:
+    """(section, key) -> the default README.md's settings table gives for it ("" for —), for `sections`."""
+    found: dict[tuple[str, str], str] = {}
+    section = ""
+    for line in (PROJECT / "README.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not cells[1].startswith("`"):
+            continue
+        section = cells[0].strip("`[]") or section
+        keys = re.findall(r"`(\w+)`", cells[1])
+        values = [value.strip().strip("`").replace("—", "") for value in cells[2].split(", ")]
+        if section in sections and len(keys) == len(values):
+            found.update({(section, key): value for key, value in zip(keys, values, strict=True)})
+    return found
+
+
+def test_the_readme_states_the_runner_defaults_the_code_has() -> None:
+    """The defaults of [spark] and [dataproc] are stated once, in tasks/config.py: luigi.cfg does not repeat
+    them, and README's table, written for people, is checked against them."""
+    documented = readme_defaults("spark", "dataproc")
+    shipped = configparser.ConfigParser(interpolation=None)
+    shipped.read(PROJECT / "luigi.cfg")
+    for config_class in (config.spark, config.dataproc):
+        section = config_class.get_task_family()
+        for name, parameter in config_class.get_params():
+            assert not shipped.has_option(section, name), (
+                f"luigi.cfg repeats the default of [{section}] {name}"
+            )
+            if (section, name) in DESCRIBED_DEFAULTS or (section, name) not in documented:
+                continue
+            default, said = parameter._default, documented[section, name]
+            if isinstance(default, float):
+                assert float(said) == default, (section, name)
+            elif isinstance(default, str):
+                assert said == default, (section, name)
+            else:
+                assert json.loads(said) == recursively_unfreeze(default), (section, name)
+    assert len(documented) == 19

@@ -21,6 +21,7 @@ KEY = "TransformDump_works_2026_10_31_5243f5923f"
 KEY_DIGEST = "6d374aea"  # `printf %s $KEY | sha1sum`, first 8 hex digits: the ids' hash part
 PREFIX = "ol-test"  # [dataproc] id_prefix of the runners below
 ARGS = ["--dump", "works", "--manifest", "gs://lake/raw/2026-10-31/works/_MANIFEST.json"]
+JOB_TIMEOUT_S, BATCH_TTL_S = 21600.0, 14400.0  # [dataproc] job_timeout_s and batch_ttl_s of the runners below
 
 
 @pytest.fixture
@@ -51,6 +52,7 @@ def cluster_runner(
     """A cluster runner talking to the fake; its cluster exists and is RUNNING unless said otherwise."""
     if cluster_exists:
         fake.clusters.setdefault(CLUSTER, Resource(states=["RUNNING"]))
+    settings.setdefault("job_timeout_s", JOB_TIMEOUT_S)
     return DataprocJobRunner(
         "proj", "europe-west1", CLUSTER, staging=open_lake(str(tmp_path / "lake")), endpoint=fake.url,
         poll_s=0.01, credentials=AnonymousCredentials(), properties={"spark.executor.memory": "4g"},
@@ -61,6 +63,7 @@ def cluster_runner(
 def serverless_runner(
     fake: FakeDataproc, tmp_path, staging: Lake | None = None, **settings: float
 ) -> DataprocServerlessRunner:
+    settings = {"job_timeout_s": JOB_TIMEOUT_S, "batch_ttl_s": BATCH_TTL_S, **settings}
     return DataprocServerlessRunner(
         "proj", "europe-west1", staging=staging or open_lake(str(tmp_path / "lake")), runtime_version="2.3",
         service_account="spark@proj.iam.gserviceaccount.com", endpoint=fake.url, poll_s=0.01,
@@ -156,6 +159,8 @@ def test_a_malformed_cluster_config_is_refused_at_once(tmp_path) -> None:
             "europe-west1",
             CLUSTER,
             staging=open_lake(str(tmp_path)),
+            poll_s=0.01,
+            job_timeout_s=JOB_TIMEOUT_S,
             cluster_config={"workerConfg": {}},
         )
 
@@ -288,7 +293,7 @@ def test_a_worker_killed_while_its_job_runs_is_reattached_by_the_next_worker(
             "from runners.dataproc import DataprocJobRunner\n"
             f"DataprocJobRunner('proj', 'europe-west1', 'ol-cluster', "
             f"staging=open_lake({str(tmp_path / 'lake')!r}), endpoint={fake.url!r}, poll_s=0.05, "
-            f"credentials=AnonymousCredentials(), id_prefix={PREFIX!r})"
+            f"credentials=AnonymousCredentials(), id_prefix={PREFIX!r}, job_timeout_s={JOB_TIMEOUT_S})"
             f".run('transform_dump', {ARGS!r}, job_key={KEY!r})\n"
         )],
         cwd=Path(__file__).resolve().parent.parent,
