@@ -2,6 +2,7 @@
 
 import abc
 import json
+import posixpath
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO
 
@@ -55,7 +56,10 @@ class Lake(abc.ABC):
         return [tuple(url.removeprefix(prefix).split("/")) for url in self.listdir(*parts)]
 
     def remove(self, *parts: str) -> None:
-        """Delete a file or a whole folder; absent is fine."""
+        """Delete a file or a whole folder below the root; absent is fine. The root itself is refused."""
+        below = posixpath.normpath("/".join(part.strip("/") for part in parts if part.strip("/")) or ".")
+        if below.split("/")[0] in (".", ".."):
+            raise ValueError(f"refusing to remove the lake root {self.root} or what is above it: {parts}")
         if self.exists(*parts):
             self.fs.remove(self.url(*parts), recursive=True)
 

@@ -16,7 +16,6 @@ from contextlib import AbstractContextManager
 from typing import Any, BinaryIO
 
 import luigi.target
-from google.api_core.exceptions import PreconditionFailed
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from google.cloud.storage.fileio import BlobWriter
@@ -155,22 +154,6 @@ class GcsFileSystem(luigi.target.FileSystem):
         prefix = name.rstrip("/") + "/" if name.rstrip("/") else ""
         return iter(self.client.list_blobs(bucket, prefix=prefix, max_results=max_results))
 
-    def _pairs(self, path: str, dest: str) -> list[tuple[storage.Blob, storage.Blob]]:
-        """(source, destination) objects for copying a file or every file of a folder."""
-        dest_bucket, dest_name = split_url(dest)
-        bucket = self.client.bucket(dest_bucket)
-        source = self._get(path)
-        if source is not None:
-            return [(source, bucket.blob(dest_name))]
-        _, name = split_url(path)
-        pairs = [
-            (blob, bucket.blob(dest_name.rstrip("/") + blob.name[len(name.rstrip("/")) :]))
-            for blob in self._below(path)
-        ]
-        if not pairs:
-            raise FileNotFoundError(path)
-        return pairs
-
     def exists(self, path: str) -> bool:
         """True for an object, and for a "folder" prefix with objects below it."""
         _, name = split_url(path)
@@ -187,52 +170,20 @@ class GcsFileSystem(luigi.target.FileSystem):
         )
 
     def remove(self, path: str, recursive: bool = True, skip_trash: bool = True) -> None:
-        """Delete an object, or (recursive) every object below a folder; absent objects are skipped."""
-        _, name = split_url(path)
+        """Delete an object, or (recursive) every object below a folder; absent objects are skipped.
+
+        A bucket root is refused, as luigi's GCSClient refuses it: that would empty the whole bucket."""
+        bucket, name = split_url(path)
+        if not name.strip("/"):
+            raise luigi.target.FileSystemException(f"refusing to remove the root of bucket {bucket}: {path}")
         below = list(self._below(path))
         if below and not recursive:
             raise luigi.target.FileSystemException(f"{path} is a folder: remove it with recursive=True")
         blob = self._blob(path)
-        targets = [blob, *below] if name else below
-        blob.bucket.delete_blobs(targets, on_error=lambda _: None)
+        blob.bucket.delete_blobs([blob, *below], on_error=lambda _: None)
 
     def mkdir(self, path: str, parents: bool = True, raise_if_exists: bool = False) -> None:
         """Folders do not exist on GCS: nothing to create."""
-
-    def copy(self, path: str, dest: str) -> None:
-        """Copy an object, or every object below a folder, server-side."""
-        for source, target in self._pairs(path, dest):
-            self._rewrite(source, target)
-
-    def move(self, path: str, dest: str) -> None:
-        """Copy, then delete each source object only if it is still the generation that was copied."""
-        for source, target in self._pairs(path, dest):
-            self._rewrite(source, target)
-            source.delete(if_generation_match=source.generation)
-
-    def rename_dont_move(self, path: str, dest: str) -> None:
-        """Move one object to a name that must not exist yet (luigi's temporary_path relies on this)."""
-        if self.exists(dest):
-            raise luigi.target.FileAlreadyExists(dest)
-        source = self._get(path)
-        if source is None:
-            raise FileNotFoundError(path)
-        try:
-            self._rewrite(source, self._blob(dest), if_generation_match=0)  # create-only: closes the race
-        except PreconditionFailed as error:
-            raise luigi.target.FileAlreadyExists(dest) from error
-        source.delete(if_generation_match=source.generation)
-
-    @staticmethod
-    def _rewrite(source: storage.Blob, target: storage.Blob, **preconditions: int) -> None:
-        """Server-side copy of the source's current generation; large objects take several rewrite calls."""
-        token = None
-        while True:
-            token, _, _ = target.rewrite(
-                source, token=token, if_source_generation_match=source.generation, **preconditions
-            )
-            if token is None:
-                return
 
     def open_read(self, path: str) -> BinaryIO:
         """A binary stream of the object's current generation, fetched a chunk at a time."""

@@ -1,5 +1,6 @@
 """Runners launch one Spark job (a file of spark/) and return when it is done, or raise with its error."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from lake import Lake
@@ -8,56 +9,82 @@ from runners.dataproc_settings import check_id_prefix
 from runners.local import LocalSparkRunner
 
 
-def make_runner(
-    name: str,
-    *,
-    master: str,
-    driver_memory: str,
-    conf: dict[str, str],
-    lake: Lake,
-    dataproc: dict[str, Any] | None = None,
-) -> SparkRunner:
-    """The runner called `name` in [spark] runner.
+@dataclass(frozen=True)
+class LocalSettings:
+    """[spark] as the local runner takes it. No defaults here: the configuration states them."""
 
-    `conf` ([spark] conf) is for local runs only; Dataproc jobs get `dataproc["properties"]` ([dataproc]
-    properties) instead, so a laptop's connector settings never reach a cluster that has its own. `lake` is
-    where the outputs go (the local runner checks Spark can reach it; its root names the deployment in
-    Dataproc job ids unless [dataproc] id_prefix does); `dataproc` holds the [dataproc] settings, with
-    `staging` the lake that receives the job files.
+    master: str
+    driver_memory: str
+    conf: dict[str, str]  # for local runs only: a laptop's connector settings never reach Dataproc
+
+
+@dataclass(frozen=True)
+class DataprocSettings:
+    """[dataproc] as the Dataproc runners take it. No defaults here: the configuration states them."""
+
+    project: str
+    region: str
+    cluster: str
+    cluster_config: dict[str, Any]  # empty: a missing cluster fails the job
+    cluster_labels: dict[str, str]
+    runtime_version: str
+    batch_ttl_s: float
+    job_timeout_s: float
+    poll_s: float
+    properties: dict[str, str]
+    id_prefix: str  # empty: derived from the output lake's root
+    service_account: str
+    subnetwork: str
+    endpoint: str  # empty: the region's
+    staging: Lake | None  # None: the output lake
+
+
+def make_runner(
+    name: str, *, lake: Lake, local: LocalSettings, dataproc: DataprocSettings | None = None
+) -> SparkRunner:
+    """The runner called `name` in [spark] runner, writing to `lake`.
+
+    The local runner checks Spark can reach `lake`; its root names the deployment in Dataproc job ids unless
+    [dataproc] id_prefix does. The Dataproc runners need `dataproc`.
     """
     if name == "local":
         return LocalSparkRunner(
-            master=master, driver_memory=driver_memory, conf=conf, connector=lake.spark_connector
-        )
+            master=local.master, driver_memory=local.driver_memory, conf=local.conf,
+            connector=lake.spark_connector,
+        )  # fmt: skip
     if name in ("dataproc", "serverless"):
         from runners.dataproc import DataprocJobRunner, DataprocServerlessRunner  # needs the Google clients
         from runners.staging import deployment
 
-        settings = dict(dataproc or {})
-        staging = settings.pop("staging", None) or lake
+        if dataproc is None:
+            raise ValueError(f"the {name} runner needs the [dataproc] settings")
         common = {
-            "project": settings["project"],
-            "region": settings["region"],
-            "staging": staging,
-            "endpoint": settings.get("endpoint") or None,
-            "poll_s": float(settings.get("poll_s", 15.0)),
-            "properties": settings.get("properties") or {},
-            "id_prefix": check_id_prefix(settings.get("id_prefix", "")) or deployment(lake.root),
-            **({"job_timeout_s": float(settings["job_timeout_s"])} if "job_timeout_s" in settings else {}),
+            "project": dataproc.project,
+            "region": dataproc.region,
+            "staging": dataproc.staging or lake,
+            "endpoint": dataproc.endpoint or None,
+            "poll_s": dataproc.poll_s,
+            "properties": dataproc.properties,
+            "id_prefix": check_id_prefix(dataproc.id_prefix) or deployment(lake.root),
+            "job_timeout_s": dataproc.job_timeout_s,
         }
         if name == "dataproc":
             return DataprocJobRunner(
-                cluster=settings["cluster"], cluster_config=settings.get("cluster_config"),
-                cluster_labels=settings.get("cluster_labels"), **common,
+                cluster=dataproc.cluster, cluster_config=dataproc.cluster_config,
+                cluster_labels=dataproc.cluster_labels, **common,
             )  # fmt: skip
-        optional = {key: settings[key] for key in ("runtime_version", "batch_ttl_s") if key in settings}
         return DataprocServerlessRunner(
-            service_account=settings.get("service_account", ""),
-            subnetwork=settings.get("subnetwork", ""),
-            **optional,
-            **common,
-        )
+            runtime_version=dataproc.runtime_version, batch_ttl_s=dataproc.batch_ttl_s,
+            service_account=dataproc.service_account, subnetwork=dataproc.subnetwork, **common,
+        )  # fmt: skip
     raise ValueError(f"unknown [spark] runner {name!r}: expected local, dataproc or serverless")
 
 
-__all__ = ["LocalSparkRunner", "SparkJobError", "SparkRunner", "make_runner"]
+__all__ = [
+    "DataprocSettings",
+    "LocalSettings",
+    "LocalSparkRunner",
+    "SparkJobError",
+    "SparkRunner",
+    "make_runner",
+]

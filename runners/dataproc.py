@@ -25,7 +25,6 @@ from lake.gcs import GcsLake, storage_client
 from runners.base import JobProgress, SparkJobError
 from runners.dataproc_calls import CALL_TIMEOUT_S, call_options
 from runners.dataproc_settings import (
-    DEFAULT_RUNTIME,
     check_cluster_name,
     check_id_prefix,
     check_labels,
@@ -45,8 +44,6 @@ CLUSTER_WAIT_S = 1800.0  # how long a cluster may take to come up (or finish an 
 JOB_FINISHED = {JobState.DONE, JobState.ERROR, JobState.CANCELLED}
 BATCH_FINISHED = {BatchState.SUCCEEDED, BatchState.FAILED, BatchState.CANCELLED}
 _DRIVER_TAIL_BYTES = 4000
-JOB_TIMEOUT_S = 6 * 3600.0  # [dataproc] job_timeout_s
-BATCH_TTL_S = 4 * 3600.0  # [dataproc] batch_ttl_s
 
 
 def _client_options(region: str, endpoint: str | None) -> ClientOptions:
@@ -175,10 +172,10 @@ class DataprocJobRunner(_DataprocRunner):
     kind = "job"
 
     def __init__(
-        self, project: str, region: str, cluster: str, staging: Lake, endpoint: str | None = None,
-        poll_s: float = 15.0, credentials: Any = None, properties: dict[str, str] | None = None,
+        self, project: str, region: str, cluster: str, staging: Lake, *, poll_s: float, job_timeout_s: float,
+        endpoint: str | None = None, credentials: Any = None, properties: dict[str, str] | None = None,
         cluster_config: dict[str, Any] | None = None, cluster_labels: dict[str, str] | None = None,
-        id_prefix: str = "", job_timeout_s: float = JOB_TIMEOUT_S, call_timeout_s: float = CALL_TIMEOUT_S,
+        id_prefix: str = "", call_timeout_s: float = CALL_TIMEOUT_S,
     ) -> None:  # fmt: skip
         if not (project and region and cluster):
             raise ValueError("the dataproc runner needs [dataproc] project, region and cluster")
@@ -386,11 +383,10 @@ class DataprocServerlessRunner(_DataprocRunner):
     kind = "batch"
 
     def __init__(
-        self, project: str, region: str, staging: Lake, runtime_version: str = DEFAULT_RUNTIME,
-        service_account: str = "", subnetwork: str = "", endpoint: str | None = None, poll_s: float = 15.0,
-        credentials: Any = None, properties: dict[str, str] | None = None, id_prefix: str = "",
-        job_timeout_s: float = JOB_TIMEOUT_S, batch_ttl_s: float = BATCH_TTL_S,
-        call_timeout_s: float = CALL_TIMEOUT_S,
+        self, project: str, region: str, staging: Lake, *, runtime_version: str, poll_s: float,
+        job_timeout_s: float, batch_ttl_s: float, service_account: str = "", subnetwork: str = "",
+        endpoint: str | None = None, credentials: Any = None, properties: dict[str, str] | None = None,
+        id_prefix: str = "", call_timeout_s: float = CALL_TIMEOUT_S,
     ) -> None:  # fmt: skip
         if not (project and region):
             raise ValueError("the serverless runner needs [dataproc] project and region")

@@ -29,7 +29,6 @@ RUNTIMES = {
     "2.2": Runtime(spark="3.5", python="3.12", supported_until=date(2026, 9, 30)),
     "1.2": Runtime(spark="3.5", python="3.12", supported_until=date(2026, 9, 30)),
 }
-DEFAULT_RUNTIME = "2.3"
 PYSPARK = installed_version("pyspark")
 PINNED_SPARK = ".".join(PYSPARK.split(".")[:2])
 
@@ -47,6 +46,11 @@ MIN_TTL_S, MAX_TTL_S = 600, 14 * 24 * 3600
 
 def check_runtime(version: str, today: date | None = None) -> Runtime:
     """The runtime `version` names, if Dataproc supports it today and it runs the pinned pyspark's Spark."""
+    today = today or date.today()
+    usable = ", ".join(
+        name for name, known in sorted(RUNTIMES.items())
+        if known.spark == PINNED_SPARK and today <= known.supported_until
+    )  # fmt: skip
     runtime = RUNTIMES.get(version)
     known = ", ".join(sorted(RUNTIMES))
     if runtime is None:
@@ -54,12 +58,12 @@ def check_runtime(version: str, today: date | None = None) -> Runtime:
     if runtime.spark != PINNED_SPARK:
         raise ValueError(
             f"[dataproc] runtime_version {version!r} runs Spark {runtime.spark}, but the jobs are tested "
-            f"with pyspark {PYSPARK}: use {DEFAULT_RUNTIME}"
+            f"with pyspark {PYSPARK}: use {usable}"
         )
-    if (today or date.today()) > runtime.supported_until:
+    if today > runtime.supported_until:
         raise ValueError(
             f"[dataproc] runtime_version {version!r} is past its end of support "
-            f"({runtime.supported_until.isoformat()}): use {DEFAULT_RUNTIME}"
+            f"({runtime.supported_until.isoformat()}): use {usable}"
         )
     return runtime
 

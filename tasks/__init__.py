@@ -3,13 +3,16 @@
 OpenLibraryPipeline -> RunReport -> BuildMarts -> TransformDump(dump) -> IngestDump(dump).
 """
 
-from tasks.config import apply_environment
+from tasks.config import apply_environment, is_luigi_command
 from tasks.ingest import IngestDump
 from tasks.marts import BuildMarts
 from tasks.pipeline import OpenLibraryPipeline
 from tasks.report import RunReport
 from tasks.transform import TransformDump
 
-apply_environment()  # .env and SECTION_KEY variables, before any task reads its configuration
+# Importing changes no setting, except in `luigi --module tasks ...`: there .env and SECTION_KEY variables
+# apply, before any task reads its configuration.
+if is_luigi_command():
+    apply_environment()
 
 __all__ = ["BuildMarts", "IngestDump", "OpenLibraryPipeline", "RunReport", "TransformDump"]

@@ -3,10 +3,17 @@ section name, hence lower case).
 
 Precedence, highest first: command line (`--lake-root ./other`), environment variables and `.env`
 (`LAKE_ROOT=...`, i.e. SECTION_KEY in capitals), luigi.cfg, the defaults below.
+
+Importing this module (or `tasks`) changes nothing: the environment and `.env` are applied by the command-line
+entry points, with apply_environment(). `luigi --module tasks ...` is one of them: luigi imports the package
+itself, which then applies them (see is_luigi_command).
 """
 
 import configparser
 import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import luigi
@@ -210,20 +217,34 @@ def _verbatim_overrides(config: configparser.ConfigParser) -> _VerbatimOverrides
     return current
 
 
+def environment_settings() -> Iterator[tuple[str, str, str]]:
+    """(section, key, variable) of each setting the environment can give: LAKE_ROOT for [lake] root."""
+    for config_class in CONFIG_CLASSES + NOTIFICATION_CLASSES:
+        section = config_class.get_task_family()
+        for name, _ in config_class.get_params():
+            yield section, name, f"{section}_{name}".upper()
+
+
 def apply_environment(dotenv_path: str | None = None) -> None:
-    """Load `.env`, then let SECTION_KEY environment variables override luigi.cfg (the CLI still wins).
+    """Load `.env` (of the working folder unless `dotenv_path` is given), then let SECTION_KEY environment
+    variables override luigi.cfg (the CLI still wins). For the command-line entry points.
 
     An environment value is taken verbatim: no `%` or `${...}` interpolation.
     """
     load_dotenv(dotenv_path or os.path.join(os.getcwd(), ".env"), override=False, interpolate=False)
     config = luigi.configuration.get_config()
     overrides = _verbatim_overrides(config)
-    for config_class in CONFIG_CLASSES + NOTIFICATION_CLASSES:
-        section = config_class.get_task_family()
-        if not config.has_section(section):
-            config.add_section(section)
-        for name, _ in config_class.get_params():
-            value = os.environ.get(f"{section}_{name}".upper())
-            if value is not None:
-                overrides.verbatim.add((section, name))
-                config.set(section, name, value)
+    for section, name, variable in environment_settings():
+        value = os.environ.get(variable)
+        if value is not None:
+            if not config.has_section(section):
+                config.add_section(section)
+            overrides.verbatim.add((section, name))
+            config.set(section, name, value)
+
+
+def is_luigi_command() -> bool:
+    """True in the `luigi` command (its console script, or `python -m luigi`), which imports `tasks` from
+    `--module tasks` before it reads any setting; false in any other program that imports it."""
+    main_spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return (main_spec is not None and main_spec.name == "luigi.__main__") or Path(sys.argv[0]).name == "luigi"

@@ -3,7 +3,7 @@
 from luigi.freezing import recursively_unfreeze
 
 from lake import Lake, open_lake
-from runners import SparkRunner, make_runner
+from runners import DataprocSettings, LocalSettings, SparkRunner, make_runner
 from tasks import config
 
 
@@ -20,25 +20,25 @@ def current_runner() -> SparkRunner:
     lake = current_lake()
     return make_runner(
         settings.runner,
-        master=settings.master,
-        driver_memory=settings.driver_memory,
-        conf=dict(settings.conf),
         lake=lake,
-        dataproc={
-            "project": dataproc.project,
-            "region": dataproc.region,
-            "cluster": dataproc.cluster,
-            "cluster_config": recursively_unfreeze(dataproc.cluster_config),
-            "cluster_labels": recursively_unfreeze(dataproc.cluster_labels),
-            "runtime_version": dataproc.runtime_version,
-            "batch_ttl_s": dataproc.batch_ttl_s,
-            "job_timeout_s": dataproc.job_timeout_s,
-            "id_prefix": dataproc.id_prefix,
-            "properties": recursively_unfreeze(dataproc.properties),
-            "service_account": dataproc.service_account,
-            "subnetwork": dataproc.subnetwork,
-            "endpoint": dataproc.endpoint,
-            "poll_s": dataproc.poll_s,
-            "staging": open_lake(dataproc.staging) if dataproc.staging else lake,
-        },
+        local=LocalSettings(
+            master=settings.master, driver_memory=settings.driver_memory, conf=dict(settings.conf)
+        ),
+        dataproc=DataprocSettings(
+            project=dataproc.project,
+            region=dataproc.region,
+            cluster=dataproc.cluster,
+            cluster_config=recursively_unfreeze(dataproc.cluster_config),
+            cluster_labels=recursively_unfreeze(dataproc.cluster_labels),
+            runtime_version=dataproc.runtime_version,
+            batch_ttl_s=dataproc.batch_ttl_s,
+            job_timeout_s=dataproc.job_timeout_s,
+            poll_s=dataproc.poll_s,
+            properties=recursively_unfreeze(dataproc.properties),
+            id_prefix=dataproc.id_prefix,
+            service_account=dataproc.service_account,
+            subnetwork=dataproc.subnetwork,
+            endpoint=dataproc.endpoint,
+            staging=open_lake(dataproc.staging) if dataproc.staging else None,
+        ),
     )

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import tasks  # noqa: F401 - applies .env and SECTION_KEY variables to the configuration
+from tasks.config import apply_environment
 from tasks.context import current_lake
 from tasks.release import ReleaseParameter
 from tasks.report import PAGE
@@ -22,6 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--release", default="latest", help="release date YYYY-MM-DD, or latest")
     args = parser.parse_args(argv)
+    apply_environment()
     release = ReleaseParameter().normalize(args.release)
     lake = current_lake()
     if not lake.exists("reports", release, PAGE):

@@ -1,7 +1,8 @@
 """Run the container's pieces (docker/) on this machine, which has no Docker engine.
 
 - `ContainerLuigid`: luigid started the way the entrypoint starts it, with the shipped docker/luigid.cfg
-  (only its /var/lib/luigid paths moved to a test folder) on a free 127.0.0.1 port; stop() sends SIGTERM.
+  (only its /var/lib/luigid paths moved to a test folder) on a 127.0.0.1 port the OS picks; stop() sends
+  SIGTERM.
 - `LogFifo`: the entrypoint's log FIFO, drained into memory (the container log).
 - `start_cron_job(...)`: the job line of the rendered crontab, its container paths moved to test folders,
   run the way cron runs it: bash, an almost empty environment, the job's settings read from job.env.
@@ -16,14 +17,12 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Self
 
-from tests.luigid_server import scheduler_api, wait_until_answering
-from tests.ports import free_port
+from tests.luigid_server import scheduler_api, start_luigid
 
 PROJECT = Path(__file__).resolve().parent.parent
 DOCKER = PROJECT / "docker"
@@ -47,8 +46,7 @@ class ContainerLuigid:
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = 0  # the one luigid gets, once started
         self.config = state_dir.parent / "luigid.cfg"
         shipped = (DOCKER / "luigid.cfg").read_text()
         assert IMAGE_STATE_DIR in shipped
@@ -64,16 +62,16 @@ class ContainerLuigid:
     def history_db(self) -> Path:
         return self.state_dir / "task-history.sqlite"
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
     def start(self) -> None:
         """Start it as the entrypoint does (luigi.cfg, then luigid.cfg); return once it answers."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as log:
-            self._process = subprocess.Popen(
-                [str(VENV_BIN / "luigid"), "--address", "127.0.0.1", "--port", str(self.port)],
-                cwd=PROJECT, env={**os.environ, "LUIGI_CONFIG_PATH": str(self.config)},
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        wait_until_answering(self.port, self._process, self.log)
+        self._process, self.port = start_luigid(
+            log=self.log, cwd=PROJECT, env={**os.environ, "LUIGI_CONFIG_PATH": str(self.config)}
+        )
 
     def stop(self) -> int:
         """SIGTERM (what docker stop sends through tini and the entrypoint); luigid's exit status."""
@@ -113,8 +111,10 @@ class LogFifo:
         self.path = path
         os.mkfifo(path, 0o600)
         self._chunks: list[bytes] = []
+        self._lock = threading.Lock()  # one reader at a time: the chunks stay in the order written
         self._stop = threading.Event()
-        self._fd = os.open(path, os.O_RDWR)  # a writer of its own: no end-of-file between two jobs
+        # A writer of its own (no end-of-file between two jobs); non-blocking: a read takes what is there.
+        self._fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
         self._thread = threading.Thread(target=self._drain, daemon=True)
         self._thread.start()
 
@@ -122,16 +122,24 @@ class LogFifo:
         while not self._stop.is_set():
             ready, _, _ = select.select([self._fd], [], [], 0.1)
             if ready:
-                self._chunks.append(os.read(self._fd, 65536))
+                self._read_waiting()
+
+    def _read_waiting(self) -> None:
+        """Move what the pipe holds into memory."""
+        with self._lock:
+            while True:
+                try:
+                    self._chunks.append(os.read(self._fd, 65536))
+                except BlockingIOError:
+                    return
 
     @property
     def text(self) -> str:
-        """Everything written so far, once the pipe has been quiet for half a second (10 s at most)."""
-        deadline, seen = time.monotonic() + 10, -1
-        while len(self._chunks) != seen and time.monotonic() < deadline:
-            seen = len(self._chunks)
-            time.sleep(0.5)
-        return b"".join(self._chunks).decode("utf-8", "replace")
+        """Everything written so far. Once the writers have exited, all they wrote is in it: their bytes are
+        in the pipe, and this reads the pipe to its end."""
+        self._read_waiting()
+        with self._lock:
+            return b"".join(self._chunks).decode("utf-8", "replace")
 
     def close(self) -> None:
         self._stop.set()
@@ -162,7 +170,8 @@ def start_cron_job(run_dir: Path, environment: dict[str, str]) -> subprocess.Pop
     `environment` is the container's environment: docker/job-env writes it to run_dir/job.env, as the
     entrypoint does (unless job.env is there already). The job line runs in bash under `env -i` with only
     what cron itself sets (HOME, LOGNAME, SHELL, PATH=/usr/bin:/bin), so the job sees nothing it did not
-    read from job.env. Its working directory is the project's, whose luigi.cfg stands for the image's
+    read from job.env. It works in `run_dir` (no .env there: a developer's .env in the project folder is not
+    read); the test's luigi.cfg (from write_config_file) holds the project's, which stands for the image's
     /etc/luigi/luigi.cfg. Whatever it prints outside the log FIFO is captured (cron would mail it).
     """
     crontab = rendered_crontab("* * * * *")
@@ -181,7 +190,7 @@ def start_cron_job(run_dir: Path, environment: dict[str, str]) -> subprocess.Pop
     return subprocess.Popen(
         ["env", "-i", f"HOME={PROJECT}", "LOGNAME=pipeline", "SHELL=/bin/bash", "PATH=/usr/bin:/bin",
          "bash", "-c", command],
-        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=run_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
 
 

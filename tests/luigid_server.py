@@ -1,6 +1,7 @@
 """A real luigid (Luigi's central scheduler and visualiser) for tests, and its JSON API."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.ports import free_port
+from tests.ports import listening_port
 
 STARTUP_S = 30
 
@@ -38,19 +39,29 @@ def wait_until_answering(port: int, process: subprocess.Popen, log: Path | None 
             time.sleep(0.2)
 
 
+def start_luigid(*args: str, log: Path | None = None, **popen: Any) -> tuple[subprocess.Popen, int]:
+    """luigid on a port of the OS's choosing on 127.0.0.1, with ARGS, once it answers: the process and the
+    port. Its output goes to the end of `log` (nowhere when None)."""
+    command = [str(Path(sys.executable).parent / "luigid"), "--address", "127.0.0.1", "--port", "0", *args]
+    with log.open("ab") if log else open(os.devnull, "wb") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, **popen)
+    try:
+        port = listening_port(process, STARTUP_S)
+        wait_until_answering(port, process, log)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return process, port
+
+
 @contextmanager
 def running_luigid(state: Path) -> Iterator[int]:
     """luigid on a free 127.0.0.1 port, its state and logs in `state`; yields the port, then SIGTERM (so it
     saves its state) and waits."""
     state.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "luigid"), "--address", "127.0.0.1", "--port", str(port),
-         "--state-path", str(state / "state.pickle"), "--logdir", str(state)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    process, port = start_luigid("--state-path", str(state / "state.pickle"), "--logdir", str(state))
     try:
-        wait_until_answering(port, process)
         yield port
     finally:
         process.terminate()

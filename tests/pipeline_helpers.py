@@ -1,5 +1,6 @@
 """Helpers for the tests that run the Luigi graph: test configuration, sample releases, reading outputs."""
 
+import configparser
 import gzip
 import json
 import os
@@ -16,6 +17,7 @@ import pyarrow.parquet as pq
 from luigi.task_register import Register
 
 from source.sample import SAMPLE_RELEASE, build_sample_release
+from tasks.config import environment_settings
 
 RELEASE = SAMPLE_RELEASE
 DUMPS = ("authors", "works", "editions", "ratings", "reading-log", "redirects")
@@ -69,13 +71,22 @@ def luigi_config(settings: dict[str, dict[str, str]]) -> Iterator[None]:
 
 
 def write_config_file(path: Path, settings: dict[str, dict[str, str]]) -> Path:
-    """The same settings as a luigi.cfg file, for luigi processes started by a test."""
-    lines = []
-    for section, values in settings.items():
-        lines.append(f"[{section}]")
-        lines += [f"{key} = {value}" for key, value in values.items()]
-    path.write_text("\n".join(lines) + "\n")
+    """The project's luigi.cfg with `settings` on top, as one file for luigi processes started by a test: they
+    run in its folder (see luigi_command), not in the project's."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(PROJECT / "luigi.cfg")
+    config.read_dict(settings)
+    with path.open("w") as out:
+        config.write(out)
     return path
+
+
+def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without the variables that set the pipeline's configuration (LAKE_ROOT,
+    SPARK_RUNNER, SMTP_PASSWORD, ...: SECTION_KEY), plus `extra`: what a process started by a test gets, so a
+    setting in the developer's shell cannot change what it runs."""
+    settings = {variable for _, _, variable in environment_settings()}
+    return {**{name: value for name, value in os.environ.items() if name not in settings}, **(extra or {})}
 
 
 def sample_release(folder: Path, extra_lines: dict[str, list[str]] | None = None) -> Path:
@@ -104,15 +115,24 @@ def read_table(folder: Path) -> list[dict[str, Any]]:
     return pq.read_table(folder).to_pylist()
 
 
+def child_folder(parent: Path) -> Path:
+    """An empty folder in `parent` for a process a test starts to work in: no `.env` but one the test puts
+    there (a developer's .env in the project folder is not read), and nothing named like a package of the
+    project (`python -m` puts the working folder first on sys.path)."""
+    folder = parent / "cwd"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def luigi_command(
     config: Path, *args: str, local_scheduler: bool = True, env: dict[str, str] | None = None
 ) -> tuple[list[str], dict[str, str]]:
-    """`python -m luigi --module tasks ARGS [--local-scheduler]` and its environment: this one plus `env`,
-    configured by the luigi.cfg at `config`. Run it with cwd=PROJECT."""
+    """`python -m luigi --module tasks ARGS [--local-scheduler]` and its environment: child_environment(env),
+    configured by the luigi.cfg at `config` (from write_config_file). Run it in child_folder(...)."""
     command = [sys.executable, "-m", "luigi", "--module", "tasks", *args]
     if local_scheduler:
         command.append("--local-scheduler")
-    return command, {**os.environ, **(env or {}), "LUIGI_CONFIG_PATH": str(config)}
+    return command, child_environment({**(env or {}), "LUIGI_CONFIG_PATH": str(config)})
 
 
 def run_luigi(
@@ -123,7 +143,7 @@ def run_luigi(
     config = write_config_file(tmp_path / "luigi.cfg", pipeline_settings(base_url, tmp_path / "lake"))
     command, environment = luigi_command(config, *args, env=env)
     return subprocess.run(
-        command, cwd=PROJECT, env=environment, capture_output=True, text=True, timeout=timeout
+        command, cwd=child_folder(tmp_path), env=environment, capture_output=True, text=True, timeout=timeout
     )
 
 

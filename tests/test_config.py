@@ -1,6 +1,9 @@
 """Settings enter one way: luigi.cfg, then environment/.env (SECTION_KEY), then the command line."""
 
+import configparser
+import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,11 +14,22 @@ from unittest import mock
 import luigi.configuration
 import pytest
 from luigi.cmdline_parser import CmdlineParser
+from luigi.freezing import recursively_unfreeze
 
 from tasks import config
 from tasks.config import apply_environment
 from tasks.release import ReleaseParameter
-from tests.pipeline_helpers import PROJECT, luigi_config
+from tests.dumpserver import DumpServer
+from tests.pipeline_helpers import (
+    DUMPS,
+    PROJECT,
+    RELEASE,
+    child_folder,
+    luigi_config,
+    run_luigi,
+    sample_release,
+    write_config_file,
+)
 
 
 @contextmanager
@@ -138,14 +152,115 @@ def test_dotenv_values_are_taken_verbatim(
 
 
 def test_a_percent_in_the_environment_does_not_stop_a_run(tmp_path: Path) -> None:
-    """`import tasks` (what every `luigi --module tasks` run does first) with SMTP_PASSWORD=p%ss."""
-    env = {**os.environ, "SMTP_PASSWORD": "p%ss", "LAKE_ROOT": "${HOME}/x"}
-    probe = (
-        "import luigi.notifications, tasks; from tasks import config; "
-        "print(config.lake().root, luigi.notifications.smtp().password)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["${HOME}/x", "p%ss"]
+    """A `luigi --module tasks` run with SMTP_PASSWORD=p%ss and `%` in LAKE_ROOT: the run ends well, its
+    lake at the path as written."""
+    lake = tmp_path / "lake%(x)s%"
+    source = sample_release(tmp_path / "source")
+    with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
+        environment = {"SMTP_PASSWORD": "p%ss", "LAKE_ROOT": str(lake)}
+        completed = run_luigi(tmp_path, server.url, *INGEST_REDIRECTS, env=environment)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert (lake / "raw" / RELEASE / "redirects" / "_MANIFEST.json").exists()
+
+
+INGEST_REDIRECTS = ("IngestDump", "--release", RELEASE, "--dump", "redirects")  # a run of a few seconds
+
+
+def test_the_luigi_command_reads_the_dotenv_of_its_working_folder(tmp_path: Path) -> None:
+    """What cron lines and `make run` rely on: a `.env` where luigi starts sets LAKE_ROOT (over luigi.cfg)."""
+    source = sample_release(tmp_path / "source")
+    (child_folder(tmp_path) / ".env").write_text(f"LAKE_ROOT={tmp_path / 'lake-from-dotenv'}\n")
+    with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
+        completed = run_luigi(tmp_path, server.url, *INGEST_REDIRECTS)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert (tmp_path / "lake-from-dotenv" / "raw" / RELEASE / "redirects" / "_MANIFEST.json").exists()
+    assert not (tmp_path / "lake").exists()
+
+
+@pytest.fixture
+def developer_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A developer's settings pointing elsewhere: a `.env` in the project folder (unless one is there already:
+    then that one) and in this process's working folder, and SECTION_KEY variables in its environment. Yields
+    the folder they point at."""
+    elsewhere = tmp_path / "somewhere-else"
+    dotenv = f"LAKE_ROOT={elsewhere}\nSPARK_RUNNER=serverless\nOPENLIBRARY_BASE_URL=file://{elsewhere}\n"
+    (tmp_path / "developer").mkdir()
+    (tmp_path / "developer" / ".env").write_text(dotenv)
+    monkeypatch.chdir(tmp_path / "developer")
+    monkeypatch.setenv("LAKE_ROOT", str(elsewhere))
+    monkeypatch.setenv("INGEST_PART_MB", "not a number")
+    project_dotenv = PROJECT / ".env"
+    ours = not project_dotenv.exists()
+    if ours:
+        project_dotenv.write_text(dotenv)
+    try:
+        yield elsewhere
+    finally:
+        if ours:
+            project_dotenv.unlink()
+
+
+def test_a_developers_dotenv_and_shell_settings_change_no_test(
+    developer_settings: Path, tmp_path: Path
+) -> None:
+    """Importing `tasks` applies nothing, and the luigi runs tests start get neither the developer's
+    SECTION_KEY variables nor a `.env` of the project's folder or of the test's working folder."""
+    config_file = write_config_file(tmp_path / "luigi.cfg", {"lake": {"root": str(tmp_path / "lake")}})
+    probe = "import tasks; from tasks import config; print(config.lake().root, config.ingest().part_mb)"
+    imported = subprocess.run(
+        [sys.executable, "-c", probe], env={**os.environ, "LUIGI_CONFIG_PATH": str(config_file)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.split() == [str(tmp_path / "lake"), "64.0"]
+
+    source = sample_release(tmp_path / "source")
+    with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
+        completed = run_luigi(tmp_path, server.url, *INGEST_REDIRECTS)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert (tmp_path / "lake" / "raw" / RELEASE / "redirects" / "_MANIFEST.json").exists()
+    assert not developer_settings.exists()
+
+
+# README's settings table describes these defaults in words (what the empty value means)
+DESCRIBED_DEFAULTS = {("dataproc", "staging"), ("dataproc", "endpoint")}
+
+
+def readme_defaults(*sections: str) -> dict[tuple[str, str], str]:
+    """(section, key) -> the default README.md's settings table gives for it ("" for —), for `sections`."""
+    found: dict[tuple[str, str], str] = {}
+    section = ""
+    for line in (PROJECT / "README.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not cells[1].startswith("`"):
+            continue
+        section = cells[0].strip("`[]") or section
+        keys = re.findall(r"`(\w+)`", cells[1])
+        values = [value.strip().strip("`").replace("—", "") for value in cells[2].split(", ")]
+        if section in sections and len(keys) == len(values):
+            found.update({(section, key): value for key, value in zip(keys, values, strict=True)})
+    return found
+
+
+def test_the_readme_states_the_runner_defaults_the_code_has() -> None:
+    """The defaults of [spark] and [dataproc] are stated once, in tasks/config.py: luigi.cfg does not repeat
+    them, and README's table, written for people, is checked against them."""
+    documented = readme_defaults("spark", "dataproc")
+    shipped = configparser.ConfigParser(interpolation=None)
+    shipped.read(PROJECT / "luigi.cfg")
+    for config_class in (config.spark, config.dataproc):
+        section = config_class.get_task_family()
+        for name, parameter in config_class.get_params():
+            assert not shipped.has_option(section, name), (
+                f"luigi.cfg repeats the default of [{section}] {name}"
+            )
+            if (section, name) in DESCRIBED_DEFAULTS or (section, name) not in documented:
+                continue
+            default, said = parameter._default, documented[section, name]
+            if isinstance(default, float):
+                assert float(said) == default, (section, name)
+            elif isinstance(default, str):
+                assert said == default, (section, name)
+            else:
+                assert json.loads(said) == recursively_unfreeze(default), (section, name)
+    assert len(documented) == 19

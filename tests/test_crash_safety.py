@@ -20,6 +20,7 @@ from tests.dumpserver import DumpServer
 from tests.earlier_release import BAD_LINES
 from tests.pipeline_helpers import (
     RELEASE,
+    child_folder,
     comparable_ingest,
     luigi_command,
     luigi_config,
@@ -30,7 +31,6 @@ from tests.pipeline_helpers import (
     write_config_file,
 )
 
-PROJECT = Path(__file__).resolve().parent.parent
 WORKS = f"ol_dump_works_{RELEASE}.txt.gz"
 
 
@@ -38,8 +38,8 @@ def start_luigi(settings: dict, config_path: Path, *task: str) -> subprocess.Pop
     """The luigi command line in a process group of its own (so spark-submit dies with it)."""
     command, env = luigi_command(write_config_file(config_path, settings), *task, "--release", RELEASE)
     return subprocess.Popen(
-        command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        command, cwd=child_folder(config_path.parent), env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
 
 

@@ -18,8 +18,10 @@ from runners.staging import batch_id, job_id
 from tests.fake_dataproc import FakeDataproc, Resource
 
 KEY = "TransformDump_works_2026_10_31_5243f5923f"
+KEY_DIGEST = "6d374aea"  # `printf %s $KEY | sha1sum`, first 8 hex digits: the ids' hash part
 PREFIX = "ol-test"  # [dataproc] id_prefix of the runners below
 ARGS = ["--dump", "works", "--manifest", "gs://lake/raw/2026-10-31/works/_MANIFEST.json"]
+JOB_TIMEOUT_S, BATCH_TTL_S = 21600.0, 14400.0  # [dataproc] job_timeout_s and batch_ttl_s of the runners below
 
 
 @pytest.fixture
@@ -50,6 +52,7 @@ def cluster_runner(
     """A cluster runner talking to the fake; its cluster exists and is RUNNING unless said otherwise."""
     if cluster_exists:
         fake.clusters.setdefault(CLUSTER, Resource(states=["RUNNING"]))
+    settings.setdefault("job_timeout_s", JOB_TIMEOUT_S)
     return DataprocJobRunner(
         "proj", "europe-west1", CLUSTER, staging=open_lake(str(tmp_path / "lake")), endpoint=fake.url,
         poll_s=0.01, credentials=AnonymousCredentials(), properties={"spark.executor.memory": "4g"},
@@ -60,6 +63,7 @@ def cluster_runner(
 def serverless_runner(
     fake: FakeDataproc, tmp_path, staging: Lake | None = None, **settings: float
 ) -> DataprocServerlessRunner:
+    settings = {"job_timeout_s": JOB_TIMEOUT_S, "batch_ttl_s": BATCH_TTL_S, **settings}
     return DataprocServerlessRunner(
         "proj", "europe-west1", staging=staging or open_lake(str(tmp_path / "lake")), runtime_version="2.3",
         service_account="spark@proj.iam.gserviceaccount.com", endpoint=fake.url, poll_s=0.01,
@@ -76,8 +80,7 @@ def test_a_cluster_job_is_submitted_with_the_staged_files_and_awaited(fake: Fake
     assert (lake / "spark.zip").read_bytes() == package
     assert (lake / "transform_dump.py").exists()
     (submit,) = fake.submissions()
-    ident = job_id(KEY, 0, PREFIX)
-    assert ident == f"ol-test-{KEY}-{ident.split('-')[-2]}-0"
+    ident = f"ol-test-{KEY}-{KEY_DIGEST}-0"
     assert submit.path == "/v1/projects/proj/regions/europe-west1/jobs:submit"
     assert re.fullmatch(r"[0-9a-f]{32}", submit.body["requestId"])  # a UUID (hex): 32 of at most 40
     assert submit.body == {
@@ -156,15 +159,21 @@ def test_a_malformed_cluster_config_is_refused_at_once(tmp_path) -> None:
             "europe-west1",
             CLUSTER,
             staging=open_lake(str(tmp_path)),
+            poll_s=0.01,
+            job_timeout_s=JOB_TIMEOUT_S,
             cluster_config={"workerConfg": {}},
         )
 
 
-def test_job_ids_are_deterministic_per_attempt_and_deployment() -> None:
-    assert job_id(KEY, 1, PREFIX) == job_id(KEY, 1, PREFIX) != job_id(KEY, 2, PREFIX)
-    assert job_id(KEY, 1, PREFIX) != job_id(KEY, 1, "other")
-    assert batch_id(KEY, 3, PREFIX) == batch_id(KEY, 3, PREFIX) != batch_id(KEY, 3, "other")
-    assert batch_id(KEY, 3, PREFIX) != batch_id(KEY, 4, PREFIX)
+def test_job_ids_are_fixed_per_task_attempt_and_deployment() -> None:
+    """Written out: an id that changed between processes or versions would keep a restarted worker from
+    re-attaching to its running job, and a second job would be submitted."""
+    assert job_id(KEY, 1, PREFIX) == f"ol-test-{KEY}-{KEY_DIGEST}-1"
+    assert job_id(KEY, 2, PREFIX) == f"ol-test-{KEY}-{KEY_DIGEST}-2"
+    assert job_id(KEY, 1, "other") == f"other-{KEY}-{KEY_DIGEST}-1"
+    assert batch_id(KEY, 3, PREFIX) == f"ol-test-transformdump-works-2026-10-31-{KEY_DIGEST}-3"
+    assert batch_id(KEY, 4, PREFIX) == f"ol-test-transformdump-works-2026-10-31-{KEY_DIGEST}-4"
+    assert batch_id(KEY, 3, "other") == f"other-transformdump-works-2026-10-31-{KEY_DIGEST}-3"
 
 
 # Task ids as Luigi makes them for the pipeline's Spark tasks (the longest dump name, the marts), and
@@ -284,7 +293,7 @@ def test_a_worker_killed_while_its_job_runs_is_reattached_by_the_next_worker(
             "from runners.dataproc import DataprocJobRunner\n"
             f"DataprocJobRunner('proj', 'europe-west1', 'ol-cluster', "
             f"staging=open_lake({str(tmp_path / 'lake')!r}), endpoint={fake.url!r}, poll_s=0.05, "
-            f"credentials=AnonymousCredentials(), id_prefix={PREFIX!r})"
+            f"credentials=AnonymousCredentials(), id_prefix={PREFIX!r}, job_timeout_s={JOB_TIMEOUT_S})"
             f".run('transform_dump', {ARGS!r}, job_key={KEY!r})\n"
         )],
         cwd=Path(__file__).resolve().parent.parent,
@@ -333,7 +342,7 @@ def test_a_serverless_batch_is_created_with_its_runtime(fake: FakeDataproc, tmp_
         "build_marts", ["--dumps", "works"], job_key=KEY, on_tracking_url=urls.append
     )
     (create,) = fake.submissions()
-    ident = batch_id(KEY, 0, PREFIX)
+    ident = f"ol-test-transformdump-works-2026-10-31-{KEY_DIGEST}-0"
     version, _ = package_zip()
     staged = tmp_path / "lake" / "_staging" / version
     assert create.path == "/v1/projects/proj/locations/europe-west1/batches"

@@ -27,7 +27,7 @@ from tests.pipeline_helpers import (
     sample_release,
     write_config_file,
 )
-from tests.ports import free_port
+from tests.ports import refused_port
 
 RUN_IN_PROGRESS = "a pipeline run is already in progress"
 SUMMARY_TITLE = " PIPELINE RUN FAILED "
@@ -202,8 +202,9 @@ def test_a_failed_task_leaves_a_summary_with_its_error(container: Container) -> 
 
 
 def test_a_run_that_fails_before_any_task_leaves_a_summary_with_the_final_error(container: Container) -> None:
-    unreachable = f"http://127.0.0.1:{free_port()}/data"  # nothing listens there
-    completed = container.run_job(container.environment(unreachable, ["redirects"]))
+    with refused_port() as port:
+        unreachable = f"http://127.0.0.1:{port}/data"
+        completed = container.run_job(container.environment(unreachable, ["redirects"]))
     text = "\n".join(summary_of(container.log.text))
 
     assert completed.returncode == UNHANDLED_EXCEPTION

@@ -9,7 +9,6 @@ from aiosmtpd.handlers import Message as MessageHandler
 
 from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import DUMPS, RELEASE, TASK_FAILED, run_luigi, sample_release
-from tests.ports import free_port
 
 
 class Inbox(MessageHandler):
@@ -21,13 +20,22 @@ class Inbox(MessageHandler):
         self.messages.append(message)
 
 
+class PortZeroController(Controller):
+    """aiosmtpd's threaded server on a port the OS picks: once bound, its port is read from the socket (the
+    controller then connects to it to check the server answers)."""
+
+    def _trigger_server(self) -> None:
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
 def test_a_failed_task_is_mailed_to_the_configured_receiver(tmp_path: Path) -> None:
     source = sample_release(tmp_path / "source")
     (source / f"ol_dump_works_{RELEASE}.txt.gz").unlink()
     inbox = Inbox()
-    port = free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp = PortZeroController(inbox, hostname="127.0.0.1", port=0)
     smtp.start()
+    port = smtp.port
     try:
         with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
             environment = {

@@ -67,6 +67,14 @@ def test_remove_deletes_a_folder_and_tolerates_absence(lake: Lake) -> None:
     lake.remove("raw", "r")
 
 
+@pytest.mark.parametrize("parts", [(), ("",), ("/",), ("raw", ".."), ("raw", "..", "..", "other")])
+def test_remove_of_the_root_or_above_is_refused(lake: Lake, parts: tuple[str, ...]) -> None:
+    lake.write_json({}, "raw", "r", "_MANIFEST.json")
+    with pytest.raises(ValueError, match="refusing to remove the lake root"):
+        lake.remove(*parts)
+    assert lake.listdir() == [lake.url("raw", "r", "_MANIFEST.json")]
+
+
 def test_urls_join_parts_below_the_root(lake: Lake) -> None:
     assert lake.url("curated", "2026-10-31", "works") == lake.root.rstrip("/") + "/curated/2026-10-31/works"
 
@@ -80,17 +88,6 @@ def test_relative_local_root_becomes_absolute(tmp_path, monkeypatch: pytest.Monk
 def test_unknown_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="s3://bucket"):
         open_lake("s3://bucket/lake")
-
-
-def test_copy_and_move_files(lake: Lake) -> None:
-    with lake.open_write("a", "one.txt") as out:
-        out.write(b"payload")
-    lake.fs.copy(lake.url("a", "one.txt"), lake.url("b", "copy.txt"))
-    lake.fs.move(lake.url("a", "one.txt"), lake.url("b", "moved.txt"))
-    assert not lake.exists("a", "one.txt")
-    for name in ("copy.txt", "moved.txt"):
-        with lake.open_read("b", name) as stream:
-            assert stream.read() == b"payload"
 
 
 def test_local_files_get_the_usual_permissions(tmp_path) -> None:

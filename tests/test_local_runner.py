@@ -5,7 +5,7 @@ import zipfile
 import pytest
 
 from lake import open_lake
-from runners import LocalSparkRunner, SparkJobError, make_runner
+from runners import LocalSettings, LocalSparkRunner, SparkJobError, make_runner
 from runners.base import SPARK_PACKAGE
 from runners.local import GCS_CONNECTOR_CONF
 
@@ -31,7 +31,7 @@ def test_an_unknown_job_is_refused() -> None:
 
 def test_an_unknown_runner_is_refused() -> None:
     with pytest.raises(ValueError, match="runner 'yarn'"):
-        make_runner("yarn", master="local", driver_memory="1g", conf={}, lake=open_lake("/tmp/unused"))
+        make_runner("yarn", lake=open_lake("/tmp/unused"), local=LocalSettings("local", "1g", {}))
 
 
 def test_missing_java_is_said_clearly(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,7 @@ from tests.pipeline_helpers import (
     DUMPS,
     NOT_RUN,
     RELEASE,
+    child_folder,
     luigi_command,
     pipeline_settings,
     sample_release,
@@ -22,7 +23,6 @@ from tests.pipeline_helpers import (
     write_config_file,
 )
 
-PROJECT = Path(__file__).resolve().parent.parent
 LOCK_WAIT_S = 120
 
 
@@ -37,7 +37,9 @@ def test_cli_run_against_luigid_ends_with_every_task_done(tmp_path: Path, luigid
     with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
         config = write_config_file(tmp_path / "luigi.cfg", pipeline_settings(server.url, tmp_path / "lake"))
         command, env = luigi_command(config, *pipeline_against(luigid), local_scheduler=False)
-        completed = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=900)
+        completed = subprocess.run(
+            command, cwd=child_folder(tmp_path), env=env, capture_output=True, text=True, timeout=900
+        )
     assert completed.returncode == 0, completed.stderr[-3000:]
     done = scheduler_api(luigid, "task_list", status="DONE")
     families = sorted(task["name"] for task in done.values())
@@ -104,8 +106,8 @@ def test_overlapping_pipelines_run_each_task_once(tmp_path: Path, luigid: int, f
             """The command (plus `extra`), its output in logs/{name}.log: a file, so no run ever blocks on a
             pipe nobody reads while the test waits for another."""
             with (logs_folder / f"{name}.log").open("w") as log:
-                return subprocess.Popen(command + list(extra), cwd=PROJECT, env=env, stdout=log,
-                                        stderr=subprocess.STDOUT, text=True)  # fmt: skip
+                return subprocess.Popen(command + list(extra), cwd=child_folder(tmp_path), env=env,
+                                        stdout=log, stderr=subprocess.STDOUT, text=True)  # fmt: skip
 
         first = start("first")
         wait_until_scheduling(first, luigid, logs_folder / "first.log")

@@ -18,6 +18,7 @@ from tests.fake_dataproc import FakeDataproc
 from tests.pipeline_helpers import (
     DUMPS,
     RELEASE,
+    child_folder,
     luigi_command,
     pipeline_settings,
     run_luigi,
@@ -25,8 +26,6 @@ from tests.pipeline_helpers import (
     write_config_file,
 )
 from tests.test_dataproc_runners import ARGS, KEY, cluster_runner
-
-PROJECT = Path(__file__).resolve().parent.parent
 
 
 def progress_line(step_no: int, steps: int, done: int, tasks: int, **extra: object) -> str:
@@ -125,7 +124,7 @@ def test_the_command_line_prints_progress_lines_in_a_terminal(tmp_path: Path) ->
         command, env = luigi_command(config, "IngestDump", "--release", RELEASE, "--dump", "works")
         process = subprocess.Popen(
             command,
-            cwd=PROJECT,
+            cwd=child_folder(tmp_path),
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

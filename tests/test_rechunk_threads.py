@@ -3,6 +3,7 @@ in any thread stop every thread, discard the open part and reach the caller."""
 
 import gzip
 import io
+import queue
 import random
 import threading
 import time
@@ -71,8 +72,35 @@ def test_a_compress_level_outside_1_to_9_is_refused_before_anything_is_written(l
     assert rechunk_threads() == []
 
 
-def test_the_source_is_read_at_most_a_few_chunks_ahead_of_a_stalled_writer() -> None:
+class _WatchedChannel(rechunk_module._Channel):
+    """The rechunk stages' queue, noting in `waiting_for_room` the threads whose put() found it full and has
+    not returned yet."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue = _WatchedQueue(rechunk_module.QUEUE_DEPTH)
+
+
+class _WatchedQueue(queue.Queue):
+    def put(self, item: object, block: bool = True, timeout: float | None = None) -> None:
+        name = threading.current_thread().name
+        try:
+            super().put(item, block, timeout)
+        except queue.Full:
+            waiting_for_room.add(name)
+            raise
+        waiting_for_room.discard(name)
+
+
+waiting_for_room: set[str] = set()
+
+
+def test_the_source_is_read_at_most_a_few_chunks_ahead_of_a_stalled_writer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Memory stays flat: when the lake stops taking bytes, the reading stops too (bounded queues)."""
+    monkeypatch.setattr(rechunk_module, "_Channel", _WatchedChannel)
+    waiting_for_room.clear()
     source = gzip.compress(CONTENT, compresslevel=1, mtime=0)
     chunks = Counted(chunked(source, 1000))
     stalled, release = threading.Event(), threading.Event()
@@ -89,14 +117,17 @@ def test_the_source_is_read_at_most_a_few_chunks_ahead_of_a_stalled_writer() -> 
 
     outcome: list[object] = []
     worker = threading.Thread(
-        target=lambda: outcome.append(rechunk(chunks, open_part, part_bytes=20_000, compress_level=1))
+        target=lambda: outcome.append(rechunk(chunks, open_part, part_bytes=20_000, compress_level=1)),
+        name="reader",
     )
     worker.start()
     assert stalled.wait(30), "the writer never wrote"
-    previous = -1
-    while chunks.read != previous:  # wait until the reading has stopped growing
-        previous = chunks.read
-        time.sleep(0.5)
+    # The writer holds its segment; once the splitter waits for room in the full segment queue and the
+    # reader for room in the full chunk queue, nothing moves until the writer is released: reading stopped.
+    deadline = time.monotonic() + 30
+    while not {"rechunk-split", "reader"} <= waiting_for_room:
+        assert worker.is_alive() and time.monotonic() < deadline, f"the reading never stopped: {chunks.read}"
+        time.sleep(0.01)
     stalled_at = chunks.read
     release.set()
     worker.join(30)

@@ -5,7 +5,6 @@ RunReport runs on copies of the `sample_lake` fixture, so only the report is reb
 """
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -29,9 +28,8 @@ from tests.conftest import SampleLake
 from tests.dumpserver import DumpServer
 from tests.gcs_emulator import upload_folder
 from tests.luigid_server import scheduler_api
-from tests.pipeline_helpers import DUMPS, luigi_config, pipeline_settings
+from tests.pipeline_helpers import DUMPS, child_environment, child_folder, luigi_config, pipeline_settings
 
-PROJECT = Path(__file__).resolve().parent.parent
 UNUSED_SOURCE = "http://127.0.0.1:9/data"  # RunReport never reads the source: every input is in the lake
 REPORT_KEYS = {"release", "generated_at", "lake", "dumps", "marts", "durations_s"}  # the public keys
 
@@ -55,6 +53,14 @@ def lake_without_report(sample_lake: SampleLake, destination: Path) -> Path:
     shutil.copytree(sample_lake.root, destination)
     shutil.rmtree(destination / "reports" / sample_lake.release)
     return destination
+
+
+def print_report_url(release: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`python -m tasks.report_url --release RELEASE` in child_folder(folder), with child_environment(env)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tasks.report_url", "--release", release],
+        cwd=child_folder(folder), env=child_environment(env), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
 
 
 def test_the_visualiser_links_the_report_page(sample_lake: SampleLake, tmp_path: Path, luigid: int) -> None:
@@ -121,30 +127,20 @@ def test_a_gcs_lake_links_the_page_in_the_cloud_console(
     )
     assert lines_shown_per_dump(page.download_as_bytes().decode("utf-8")) == expected
 
-    printed = subprocess.run(
-        [sys.executable, "-m", "tasks.report_url", "--release", sample_lake.release],
-        cwd=PROJECT, env={**os.environ, "LAKE_ROOT": root}, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    printed = print_report_url(sample_lake.release, tmp_path, {"LAKE_ROOT": root})
     assert (printed.returncode, printed.stdout) == (0, f"report: {task['tracking_url']}\n"), printed.stderr
 
 
-def test_make_demo_prints_the_latest_releases_page(sample_lake: SampleLake) -> None:
+def test_make_demo_prints_the_latest_releases_page(sample_lake: SampleLake, tmp_path: Path) -> None:
     with DumpServer(sample_lake.source, release=sample_lake.release, dumps=DUMPS) as server:
-        env = {**os.environ, "LAKE_ROOT": str(sample_lake.root), "OPENLIBRARY_BASE_URL": server.url}
-        printed = subprocess.run(
-            [sys.executable, "-m", "tasks.report_url", "--release", "latest"],
-            cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        env = {"LAKE_ROOT": str(sample_lake.root), "OPENLIBRARY_BASE_URL": server.url}
+        printed = print_report_url("latest", tmp_path, env)
     page = sample_lake.root / "reports" / sample_lake.release / "report.html"
     assert (printed.returncode, printed.stdout) == (0, f"report: {page.resolve().as_uri()}\n"), printed.stderr
 
 
 def test_a_missing_page_is_said_and_fails(tmp_path: Path) -> None:
-    env = {**os.environ, "LAKE_ROOT": str(tmp_path)}
-    printed = subprocess.run(
-        [sys.executable, "-m", "tasks.report_url", "--release", "2026-10-31"],
-        cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    printed = print_report_url("2026-10-31", tmp_path, {"LAKE_ROOT": str(tmp_path)})
     assert printed.returncode == 1
     assert printed.stdout == ""
     assert (
