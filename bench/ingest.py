@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import ROOT
+from bench.dumpserver import DumpServer
 from bench.measure import Run, run_command
 from bench.synth import SyntheticDump
 from source.release import dump_url
 from tasks.ingest import manifest_path
-from tests.dumpserver import DumpServer
 
 DUMP = "editions"
 
@@ -79,7 +79,7 @@ def empty_local(lake_root: Path) -> None:
 @contextmanager
 def gcs_lake() -> Iterator[tuple[str, object]]:
     """fake-gcs-server on 127.0.0.1 with a bucket `bench`; yields (emulator URL, client)."""
-    from tests.gcs_emulator import emulator_client, gcs_emulator
+    from bench.gcs_emulator import emulator_client, gcs_emulator
 
     with gcs_emulator() as url:
         client = emulator_client(url)

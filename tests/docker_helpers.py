@@ -22,8 +22,8 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Self
 
+from bench.ports import free_port
 from tests.luigid_server import scheduler_api, wait_until_answering
-from tests.ports import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 DOCKER = PROJECT / "docker"

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.ports import free_port
+from bench.ports import free_port
 
 STARTUP_S = 30
 

@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 from luigi.execution_summary import LuigiStatusCode
 
+from bench.dumpserver import DumpServer
 from spark.tables import DUMP_TABLES
 from tasks import IngestDump, TransformDump
-from tests.dumpserver import DumpServer
 from tests.earlier_release import BAD_LINES
 from tests.pipeline_helpers import (
     RELEASE,

@@ -7,9 +7,9 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
 
-from tests.dumpserver import DumpServer
+from bench.dumpserver import DumpServer
+from bench.ports import free_port
 from tests.pipeline_helpers import DUMPS, RELEASE, TASK_FAILED, run_luigi, sample_release
-from tests.ports import free_port
 
 
 class Inbox(MessageHandler):

@@ -30,14 +30,14 @@ from typing import Any
 
 import pytest
 
+from bench.dumpserver import DumpServer
+from bench.ports import free_port
 from spark.tables import CURATED, DUMP_TABLES, MARTS
 from tests.conftest import SampleLake
 from tests.docker_engine import Docker, docker_engine, in_network_namespace
-from tests.dumpserver import DumpServer
 from tests.image_build import Built, base_image, build_image
 from tests.luigid_server import scheduler_api
 from tests.pipeline_helpers import DUMPS, RELEASE, pipeline_settings, read_table, sample_release
-from tests.ports import free_port
 
 pytestmark = pytest.mark.timeout(1800)
 

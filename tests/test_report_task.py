@@ -20,14 +20,14 @@ import luigi.worker
 from google.cloud import storage
 from luigi.execution_summary import LuigiStatusCode
 
+from bench.dumpserver import DumpServer
+from bench.gcs_emulator import upload_folder
 from lake import open_lake
 from lake.gcs import GcsLake
 from spark.tables import primary_table
 from tasks.marts import previous_release
 from tasks.report import RunReport
 from tests.conftest import SampleLake
-from tests.dumpserver import DumpServer
-from tests.gcs_emulator import upload_folder
 from tests.luigid_server import scheduler_api
 from tests.pipeline_helpers import DUMPS, luigi_config, pipeline_settings
 

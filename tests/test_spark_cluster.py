@@ -14,12 +14,12 @@ import luigi
 import pytest
 from luigi.execution_summary import LuigiStatusCode
 
+from bench.dumpserver import DumpServer
 from lake import open_lake
 from runners import LocalSparkRunner
 from runners.staging import stage
 from tasks import BuildMarts
 from tests.conftest import SampleLake
-from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import DUMPS, luigi_config, pipeline_settings, read_table, without_timing
 from tests.spark_cluster import StandaloneCluster, standalone_cluster
 

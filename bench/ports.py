@@ -1,4 +1,4 @@
-"""Free TCP ports on 127.0.0.1 for the servers tests start."""
+"""Free TCP ports on 127.0.0.1 for the servers the benchmarks and tests start."""
 
 import socket
 
