@@ -21,7 +21,7 @@ from bench.dumpserver import DumpServer
 from bench.measure import Run, run_command
 from bench.synth import SyntheticDump
 from source.release import dump_url
-from tasks.ingest import manifest_path
+from spark import catalog
 
 DUMP = "editions"
 
@@ -69,7 +69,9 @@ def ingest(server: DumpServer, megabytes: int, lake_root: str, log: Path, **sett
 
 
 def manifest(lake_root: Path, megabytes: int) -> dict:
-    return json.loads(lake_root.joinpath(*manifest_path(release_of(megabytes), DUMP)).read_text())
+    return json.loads(
+        lake_root.joinpath(*catalog.MANIFEST.path(release=release_of(megabytes), dump=DUMP)).read_text()
+    )
 
 
 def empty_local(lake_root: Path) -> None:
