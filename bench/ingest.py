@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import ROOT
+from bench.dumpserver import DumpServer
 from bench.measure import Run, run_command
 from bench.synth import SyntheticDump
 from source.release import dump_url
-from tasks.ingest import manifest_path
-from tests.dumpserver import DumpServer
+from spark import catalog
 
 DUMP = "editions"
 
@@ -69,7 +69,9 @@ def ingest(server: DumpServer, megabytes: int, lake_root: str, log: Path, **sett
 
 
 def manifest(lake_root: Path, megabytes: int) -> dict:
-    return json.loads(lake_root.joinpath(*manifest_path(release_of(megabytes), DUMP)).read_text())
+    return json.loads(
+        lake_root.joinpath(*catalog.MANIFEST.path(release=release_of(megabytes), dump=DUMP)).read_text()
+    )
 
 
 def empty_local(lake_root: Path) -> None:
@@ -79,7 +81,7 @@ def empty_local(lake_root: Path) -> None:
 @contextmanager
 def gcs_lake() -> Iterator[tuple[str, object]]:
     """fake-gcs-server on 127.0.0.1 with a bucket `bench`; yields (emulator URL, client)."""
-    from tests.gcs_emulator import emulator_client, gcs_emulator
+    from bench.gcs_emulator import emulator_client, gcs_emulator
 
     with gcs_emulator() as url:
         client = emulator_client(url)

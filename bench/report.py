@@ -133,7 +133,7 @@ def render(results: dict[str, Any]) -> str:
     add(
         "Synthetic editions dumps (`bench/synth.py`): every line a real sample edition from `samples/` "
         "with a unique key and varied titles, works/author keys, ISBNs, page counts and dates, compressed "
-        "by GNU `gzip -6`, served by the tests' `DumpServer` (`tests/dumpserver.py`, bodies sent with "
+        "by GNU `gzip -6`, served by `DumpServer` (`bench/dumpserver.py`, bodies sent with "
         "sendfile) from 127.0.0.1.\n"
     )
     add("| input | lines | uncompressed MB | compressed MB | ratio |\n| --- | ---: | ---: | ---: | ---: |")

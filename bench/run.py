@@ -21,12 +21,12 @@ from pathlib import Path
 from bench import ROOT
 from bench import ingest as ingest_bench
 from bench import transform as transform_bench
+from bench.dumpserver import DumpServer
 from bench.eventlog import stage_costs
 from bench.measure import Run
 from bench.report import write_report
 from bench.synth import SyntheticDump, build
 from tasks import config
-from tests.dumpserver import DumpServer
 
 WORK = ROOT / "data" / "bench"
 

@@ -21,9 +21,9 @@ from bench.measure import Run, run_command
 from bench.synth import SyntheticDump
 from lake import open_lake
 from runners.local import LocalSparkRunner, child_environment
+from spark import catalog
 from tasks import config
-from tasks.ingest import manifest_path
-from tasks.transform import metrics_path, transform_arguments
+from tasks.transform import transform_arguments
 
 
 def spark_settings() -> tuple[str, dict[str, str]]:
@@ -42,12 +42,13 @@ def transform(lake_root: Path, megabytes: int, cores: int, log: Path, extra_conf
     release = release_of(megabytes)
     driver_memory, conf = spark_settings()
     runner = LocalSparkRunner(f"local[{cores}]", driver_memory, {**conf, **(extra_conf or {})})
-    for folder in ("curated", "quarantine"):
-        shutil.rmtree(lake_root / folder / release, ignore_errors=True)
+    for dataset in (catalog.CURATED, catalog.QUARANTINE):
+        shutil.rmtree(lake_root.joinpath(*dataset.parent(release=release)), ignore_errors=True)
     lake = open_lake(str(lake_root))
-    command = runner.command("transform_dump", transform_arguments(lake, release, DUMP))
+    job = transform_arguments(lake, release, DUMP)
+    command = runner.command(job.job, job.argv())
     run = run_command([*_pin(cores), *command], env=child_environment(), log=log, cwd=ROOT)
-    metrics = lake.read_json(*metrics_path(release, DUMP))
+    metrics = lake.read_json(*catalog.TRANSFORM_METRICS.path(release=release, dump=DUMP))
     if metrics["written"] != metrics["lines"]:
         raise RuntimeError(f"transform of {release}: {metrics['written']} rows of {metrics['lines']} lines")
     return run
@@ -55,8 +56,7 @@ def transform(lake_root: Path, megabytes: int, cores: int, log: Path, extra_conf
 
 def single_gz_lake(folder: Path, megabytes: int, dump: SyntheticDump) -> Path:
     """A lake whose raw folder holds the downloaded .gz itself as its only part (reference a)."""
-    *folders, manifest_name = manifest_path(release_of(megabytes), DUMP)
-    raw = folder.joinpath(*folders)
+    raw = folder.joinpath(*catalog.RAW.path(release=release_of(megabytes), dump=DUMP))
     raw.mkdir(parents=True, exist_ok=True)
     link = raw / "whole.txt.gz"
     if link.is_symlink() or link.exists():
@@ -68,7 +68,7 @@ def single_gz_lake(folder: Path, megabytes: int, dump: SyntheticDump) -> Path:
         "lines": dump.lines,
         "parts": [{"path": link.name, "lines": dump.lines, "bytes": dump.compressed_bytes}],
     }
-    (raw / manifest_name).write_text(json.dumps(manifest))
+    (raw / catalog.RAW.marker).write_text(json.dumps(manifest))
     return folder
 
 

@@ -2,8 +2,9 @@
 
 A view exists only for an output whose _SUCCESS flag is there: one per curated table
 (curated/{release}/{table}/), one per mart (marts/{release}/{mart}/), and `quarantine` over every
-quarantine/{release}/{dump}/ with a `dump` column. Names are the contract of spark/tables.py. The latest
-release is the newest one whose marts are all complete. Local and gs:// lakes are listed through lake/.
+quarantine/{release}/{dump}/ with a `dump` column. Names and paths are spark/catalog.py's. The latest
+release is the newest complete one (catalog.complete_releases). Local and gs:// lakes are listed through
+lake/.
 """
 
 from dataclasses import dataclass, field
@@ -11,9 +12,10 @@ from dataclasses import dataclass, field
 import duckdb
 
 from lake import Lake
-from lake.base import FLAG
-from source.release import is_release_date
-from spark.tables import CURATED, DUMP_TABLES, MARTS
+from spark import catalog
+from spark.catalog import DUMPS, FLAG, MARTS, complete_releases, is_release_date, tables_of
+
+CURATED = tables_of(DUMPS)
 
 LATEST = "latest"
 QUARANTINE_VIEW = "quarantine"
@@ -52,30 +54,12 @@ def _flagged_folders(lake: Lake, *area: str) -> set[tuple[str, ...]]:
     return {parts[:-1] for parts in lake.list_below(*area) if len(parts) > 1 and parts[-1] == FLAG}
 
 
-def _releases_with_marts(lake: Lake) -> dict[str, set[str]]:
-    """Release -> the marts complete in it, for every release folder below marts/."""
-    releases: dict[str, set[str]] = {}
-    for folder in _flagged_folders(lake, "marts"):
-        if len(folder) == 2 and is_release_date(folder[0]):
-            releases.setdefault(folder[0], set()).add(folder[1])
-    return releases
-
-
-def _complete(releases: dict[str, set[str]]) -> list[str]:
-    return sorted(release for release, marts in releases.items() if set(MARTS) <= marts)
-
-
-def complete_releases(lake: Lake) -> list[str]:
-    """Releases whose marts are all complete (marts/{release}/{mart}/_SUCCESS for each), oldest first."""
-    return _complete(_releases_with_marts(lake))
-
-
 def latest_release(lake: Lake) -> str:
     """The newest release whose marts are all complete; ReleaseNotFound says what the lake holds instead."""
-    releases = _releases_with_marts(lake)
-    complete = _complete(releases)
+    complete = complete_releases(lake)
     if complete:
         return complete[-1]
+    releases = catalog.marts_by_release(lake)
     found = "; ".join(
         f"{release} lacks {', '.join(sorted(set(MARTS) - marts))}"
         for release, marts in sorted(releases.items())
@@ -105,22 +89,27 @@ def find_release_views(lake: Lake, release: str = LATEST) -> ReleaseViews:
         release = latest_release(lake)
         complete_marts = {(mart,) for mart in MARTS}  # what made it the latest: all its marts are complete
     elif is_release_date(release):
-        complete_marts = _flagged_folders(lake, "marts", release)
+        complete_marts = _flagged_folders(lake, *catalog.MART.parent(release=release))
     else:
         raise ValueError(f"release must be a date YYYY-MM-DD or '{LATEST}', got {release!r}")
     views: dict[str, str] = {}
     quarantined: list[str] = []
     missing: list[str] = []
-    for area, names, complete in (
-        ("curated", CURATED, _flagged_folders(lake, "curated", release)),
-        ("marts", MARTS, complete_marts),
-        ("quarantine", tuple(DUMP_TABLES), _flagged_folders(lake, "quarantine", release)),
+    for dataset, names, complete in (
+        (catalog.CURATED, CURATED, _flagged_folders(lake, *catalog.CURATED.parent(release=release))),
+        (catalog.MART, MARTS, complete_marts),
+        (
+            catalog.QUARANTINE,
+            tuple(DUMPS),
+            _flagged_folders(lake, *catalog.QUARANTINE.parent(release=release)),
+        ),
     ):
         for name in names:
-            parquet = _parquet(lake, area, release, name)
+            folder = dataset.path(release=release, table=name, mart=name, dump=name)
+            parquet = _parquet(lake, *folder)
             if (name,) not in complete:
-                missing.append(f"{area}/{release}/{name}")
-            elif area == "quarantine":
+                missing.append("/".join(folder))
+            elif dataset is catalog.QUARANTINE:
                 quarantined.append(f"SELECT {_literal(name)} AS dump, * FROM {parquet}")
             else:
                 views[name] = f"SELECT * FROM {parquet}"

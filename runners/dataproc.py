@@ -21,7 +21,7 @@ from google.cloud import dataproc_v1
 from google.protobuf import json_format
 
 from lake import Lake
-from lake.gcs import GcsLake, storage_client
+from lake.gcs import GcsLake, split_url, storage_client
 from runners.base import JobProgress, SparkJobError
 from runners.dataproc_calls import CALL_TIMEOUT_S, call_options
 from runners.dataproc_settings import (
@@ -360,9 +360,10 @@ def parse_cluster_config(config: dict[str, Any]) -> dataproc_v1.ClusterConfig:
 
 def driver_output_tail(uri: str) -> str:
     """The end of a job's driver output (gs://…/driveroutput.NNNNNNNNN objects), or why it can't be read."""
-    if not uri.startswith("gs://"):
+    try:
+        bucket, prefix = split_url(uri)
+    except ValueError:
         return "(no driver output)"
-    bucket, _, prefix = uri.removeprefix("gs://").partition("/")
     try:
         blobs = sorted(storage_client().list_blobs(bucket, prefix=prefix), key=lambda blob: blob.name)
         if not blobs:

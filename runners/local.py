@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from runners.base import JobProgress, SparkJobError, job_file, package_zip
-from spark.progress import PREFIX as PROGRESS
+from spark.contracts import PROGRESS_PREFIX as PROGRESS
 
 logger = logging.getLogger("luigi-interface")
 

@@ -1,6 +1,5 @@
 """Open Library releases: where a dump file is, what `latest` points at, whether a release is whole."""
 
-import datetime as dt
 import os
 import re
 import urllib.parse
@@ -9,10 +8,10 @@ from collections.abc import Sequence
 import requests
 
 from source.download import local_path
+from spark.catalog import is_release_date
 
 EMPTY_GZIP_BYTES = 20  # a gzip file holding nothing: Open Library has published such dumps
 MAX_REDIRECTS = 5
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # archive.org names both the item and the file: /download/ol_dump_2026-10-31/ol_dump_works_2026-10-31.txt.gz
 _DATED_NAME = re.compile(r"ol_dump_(?:[a-z-]+_)?(\d{4}-\d{2}-\d{2})")
 _HEAD_REFUSED = (405, 501)
@@ -25,17 +24,6 @@ class ReleaseError(Exception):
 def dump_url(base_url: str, dump: str, release: str) -> str:
     """Where one dump file of a release is: {base_url}/ol_dump_{dump}_{release}.txt.gz."""
     return f"{base_url.rstrip('/')}/ol_dump_{dump}_{release}.txt.gz"
-
-
-def is_release_date(value: str) -> bool:
-    """True for a real calendar date written YYYY-MM-DD."""
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        return False
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def resolve_latest(base_url: str, dump: str, timeout: float = 30) -> str:

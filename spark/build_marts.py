@@ -15,7 +15,9 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark import tables
-from spark.jobio import Stopwatch, job_parser, run_job, write_json
+from spark.catalog import DUMPS, MARTS, tables_of
+from spark.contracts import MartsArgs
+from spark.jobio import Stopwatch, run_job, write_json
 from spark.parse import publish_year
 from spark.progress import ProgressPrinter
 from spark.summary import count_by, release_summary
@@ -159,7 +161,7 @@ def _read_table(spark: SparkSession, curated_url: str, table: str) -> DataFrame:
 
 def read_curated(spark: SparkSession, curated_url: str, dumps: Sequence[str]) -> dict[str, DataFrame]:
     """The curated tables of the given dumps; empty frames (with the contract's schema) for the others."""
-    present = {table for dump in dumps for table in tables.DUMP_TABLES[dump]}
+    present = set(tables_of(dumps))
     return {
         table: (
             _read_table(spark, curated_url, table) if table in present else spark.createDataFrame([], schema)
@@ -171,22 +173,22 @@ def read_curated(spark: SparkSession, curated_url: str, dumps: Sequence[str]) ->
 def read_primary_tables(spark: SparkSession, curated_url: str, dumps: Sequence[str]) -> dict[str, DataFrame]:
     """The primary table of each dump (the first it feeds): all that the change against an earlier release
     compares, and all that the pipeline checks is still there before naming that release."""
-    primary = [tables.primary_table(dump) for dump in dumps]
+    primary = [DUMPS[dump].primary for dump in dumps]
     return {table: _read_table(spark, curated_url, table) for table in primary}
 
 
-def run(spark: SparkSession, args: Any) -> dict[str, Any]:
+def run(spark: SparkSession, args: MartsArgs) -> dict[str, Any]:
     clock = Stopwatch()
-    dumps = [dump for dump in args.dumps.split(",") if dump]
+    dumps = list(args.dumps)
     curated = read_curated(spark, args.curated, dumps)
     marts_url = args.marts.rstrip("/")
-    steps = [f"write {name}" for name in tables.MARTS] + ["count and check", "summarise"]
+    steps = [f"write {name}" for name in MARTS] + ["count and check", "summarise"]
     with ProgressPrinter(spark, steps) as progress:
         for name, frame in build_marts(curated).items():
             progress.step(f"write {name}")
             frame.write.mode("overwrite").parquet(f"{marts_url}/{name}")
         progress.step("count and check")
-        written = {name: spark.read.parquet(f"{marts_url}/{name}") for name in tables.MARTS}
+        written = {name: spark.read.parquet(f"{marts_url}/{name}") for name in MARTS}
         counts = {name: frame.count() for name, frame in written.items()}
         fan_out = {
             "ratings": curated["ratings"].count(),
@@ -208,23 +210,8 @@ def run(spark: SparkSession, args: Any) -> dict[str, Any]:
     return metrics
 
 
-def parse_args(argv: Sequence[str] | None) -> Any:
-    parser = job_parser(__doc__ or "")
-    parser.add_argument("--curated", required=True, help="URL of curated/{release}")
-    parser.add_argument("--marts", required=True, help="URL of marts/{release}")
-    parser.add_argument("--summary", required=True, help="URL of the summary JSON the run report charts")
-    parser.add_argument("--metrics", required=True, help="URL of the metrics JSON to write last")
-    parser.add_argument("--dumps", required=True, help="comma-separated dumps whose tables exist")
-    parser.add_argument("--previous-release", help="date of the earlier release to compare with")
-    parser.add_argument("--previous-curated", help="URL of curated/{previous release}")
-    args = parser.parse_args(argv)
-    if bool(args.previous_release) != bool(args.previous_curated):
-        parser.error("--previous-release and --previous-curated go together")
-    return args
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    run_job("build_marts", run, parse_args(argv))
+    run_job("build_marts", run, MartsArgs.parse(argv, description=__doc__ or ""))
 
 
 if __name__ == "__main__":

@@ -1,14 +1,13 @@
-"""Small I/O helpers every job shares: JSON files and the job's argument parser.
+"""Small I/O helpers every job shares: JSON files and the job's main.
 
 Paths are URLs Spark understands (a local path, file://, gs://); files go through Hadoop's
 FileSystem so the same code writes to a local folder and to GCS.
 """
 
-import argparse
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from pyspark.sql import SparkSession
 
@@ -55,13 +54,10 @@ def exists(spark: SparkSession, url: str) -> bool:
     return bool(fs.exists(path))
 
 
-def job_parser(description: str) -> argparse.ArgumentParser:
-    return argparse.ArgumentParser(description=description)
+Args = TypeVar("Args")
 
 
-def run_job(
-    app_name: str, run: Callable[[SparkSession, argparse.Namespace], Any], args: argparse.Namespace
-) -> None:
+def run_job(app_name: str, run: Callable[[SparkSession, Args], Any], args: Args) -> None:
     """A job's main: the session spark-submit configured (master, conf), the job's run(), a clean stop."""
     spark = SparkSession.builder.appName(app_name).getOrCreate()
     try:

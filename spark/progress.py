@@ -15,7 +15,8 @@ from typing import Any, Self, TextIO
 
 from pyspark.sql import SparkSession
 
-PREFIX = "OLPROGRESS "
+from spark.contracts import PROGRESS_PREFIX
+
 EVERY_S = float(os.environ.get("OPENLIBRARY_PROGRESS_S", "5"))
 
 
@@ -75,5 +76,5 @@ class ProgressPrinter:
     def _print(self, snapshot: dict[str, Any]) -> None:
         out = self.out or sys.stdout
         with self._printing:  # step() and the thread both print: one whole line at a time
-            out.write(PREFIX + json.dumps(snapshot) + "\n")
+            out.write(PROGRESS_PREFIX + json.dumps(snapshot) + "\n")
             out.flush()

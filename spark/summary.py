@@ -9,20 +9,9 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from spark import tables
+from spark.catalog import DUMPS
 
 TOP_SUBJECTS = 20
-
-# What identifies a record of each dump's primary table when two releases are compared. Ratings and
-# reading-log lines carry no identifier (no user), so their rows are compared whole, as multisets.
-RECORD_KEYS: dict[str, tuple[str, ...]] = {
-    "authors": ("author_key",),
-    "works": ("work_key",),
-    "editions": ("edition_key",),
-    "ratings": ("work_key", "edition_key", "rating", "rated_on"),
-    "reading_log": ("work_key", "edition_key", "shelf", "logged_on"),
-    "redirects": ("from_key",),
-}
 
 
 def count_by(frame: DataFrame, name: str, *keys: str) -> DataFrame:
@@ -80,8 +69,7 @@ def release_changes(
     """Per dump, the new and removed records of its primary table (the first table it feeds)."""
     changes = {}
     for dump in dumps:
-        table = tables.primary_table(dump)
-        keys = RECORD_KEYS[table]
+        table, keys = DUMPS[dump].primary, DUMPS[dump].key
         changes[dump] = {"table": table, "keys": list(keys)} | record_changes(
             current[table], previous[table], keys
         )

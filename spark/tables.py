@@ -1,4 +1,6 @@
-"""The table contract: schemas of every curated table, mart and quarantine table, and which dump feeds which.
+"""The table contract: schemas of every curated table, mart and quarantine table (the schema names of
+spark/catalog.py: "curated" is CURATED[table], "marts" is MARTS[mart], "quarantine" is QUARANTINE).
+Which dump feeds which table is spark/catalog.py's DUMPS.
 
 Later checks, the marts job and users read these names; change them only with a migration.
 """
@@ -100,7 +102,7 @@ CURATED: dict[str, T.StructType] = {
     ),
 }
 
-MARTS: dict[str, T.StructType] = {
+MARTS: dict[str, T.StructType] = {  # in the order of catalog.MARTS
     "dim_author": _schema(
         ("author_key", STRING),
         ("name", STRING),
@@ -143,31 +145,6 @@ QUARANTINE = _schema(
     ("reason", STRING),
     ("source_file", STRING),
 )
-
-# Dump name (as in ol_dump_{dump}_{release}.txt.gz) -> the tables it feeds; the first one is the
-# dump's primary table, whose rows reconcile with the dump's lines: rows + quarantined == lines.
-DUMP_TABLES: dict[str, tuple[str, ...]] = {
-    "authors": ("authors",),
-    "works": ("works", "work_authors"),
-    "editions": ("editions", "edition_authors", "edition_isbns"),
-    "ratings": ("ratings",),
-    "reading-log": ("reading_log",),
-    "redirects": ("redirects",),
-}
-
-
-def primary_table(dump: str) -> str:
-    """The table whose rows reconcile with the dump's lines (the first one it feeds)."""
-    return DUMP_TABLES[dump][0]
-
-
-# Record type a line of each typed dump must carry (column 1); ratings and reading-log have no type column.
-DUMP_RECORD_TYPES: dict[str, str] = {
-    "authors": "/type/author",
-    "works": "/type/work",
-    "editions": "/type/edition",
-    "redirects": "/type/redirect",
-}
 
 # Why a line went to quarantine. Every input line is either a row of its dump's primary table or
 # one quarantine row carrying exactly one of these reasons (the first that applies, in this order).

@@ -16,7 +16,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from spark import tables
-from spark.jobio import Stopwatch, job_parser, read_json, run_job, write_json
+from spark.catalog import DUMPS
+from spark.contracts import TransformArgs
+from spark.jobio import Stopwatch, read_json, run_job, write_json
 from spark.parse import (
     integer,
     integers,
@@ -119,6 +121,12 @@ def _first_reason(*checks: tuple[Column, str]) -> Column:
     return reason
 
 
+# Checks of a typed dump beyond the common ones (the reason of the first that fails, after those).
+EXTRA_CHECKS: dict[str, tuple[tuple[Callable[[], Column], str], ...]] = {
+    "redirects": ((lambda: F.coalesce(F.trim("record.location"), F.lit("")) == "", tables.MISSING_KEY),),
+}
+
+
 def classify_records(lines: DataFrame, dump: str) -> DataFrame:
     """Typed dumps (five columns + JSON): line, source_file, key, record (parsed JSON), revision, reason."""
     json_text = F.col("cols")[4]
@@ -132,7 +140,9 @@ def classify_records(lines: DataFrame, dump: str) -> DataFrame:
         F.col("cols")[1].alias("key"),
         F.col("cols")[2].alias("revision_column"),
         F.from_json(
-            cleaned, JSON_SCHEMAS[dump], {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+            cleaned,
+            JSON_SCHEMAS[DUMPS[dump].json_schema],
+            {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT},
         ).alias("record"),
         (cleaned != json_text).alias("nul_removed"),
     )
@@ -140,12 +150,11 @@ def classify_records(lines: DataFrame, dump: str) -> DataFrame:
         (~F.col("utf8_valid"), tables.INVALID_UTF8),
         (F.col("n") != 5, tables.WRONG_COLUMN_COUNT),
         (F.col("record").isNull() | F.col(f"record.{CORRUPT}").isNotNull(), tables.INVALID_JSON),
-        (F.col("type") != tables.DUMP_RECORD_TYPES[dump], tables.UNEXPECTED_TYPE),
+        (F.col("type") != DUMPS[dump].record_type, tables.UNEXPECTED_TYPE),
         (F.col("key").isNull() | (F.trim("key") == ""), tables.MISSING_KEY),
         (F.col("key").rlike(_CONTROL_CHARACTER), tables.INVALID_VALUE),
     ]
-    if dump == "redirects":
-        checks.append((F.coalesce(F.trim("record.location"), F.lit("")) == "", tables.MISSING_KEY))
+    checks += [(failed(), reason) for failed, reason in EXTRA_CHECKS.get(dump, ())]
     return parsed.select(
         "line",
         "source_file",
@@ -187,6 +196,13 @@ def mark_superseded(classified: DataFrame) -> DataFrame:
     return once.unionByName(ranked)
 
 
+# The value column of each dump of plain rows: a rating 1-5, or a reading-log shelf.
+VALID_VALUES: dict[str, Callable[[], Column]] = {
+    "ratings": lambda: F.col("value").rlike("^[1-5]$"),
+    "reading-log": lambda: F.col("value").isin(*SHELVES),
+}
+
+
 def classify_rows(lines: DataFrame, dump: str) -> DataFrame:
     """Ratings and reading-log dumps (four columns, \\N for null): line, source_file, the fields, reason."""
     parsed = _columns(lines).select(
@@ -200,7 +216,7 @@ def classify_rows(lines: DataFrame, dump: str) -> DataFrame:
         F.to_date(F.col("cols")[3], "yyyy-MM-dd").alias("day"),
         F.col("cols")[3].rlike(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").alias("day_shaped"),
     )
-    valid_value = F.col("value").rlike("^[1-5]$") if dump == "ratings" else F.col("value").isin(*SHELVES)
+    valid_value = VALID_VALUES[dump]()
     keys = F.concat_ws(" ", "work_key", "edition_key")
     reason = _first_reason(
         (~F.col("utf8_valid"), tables.INVALID_UTF8),
@@ -327,23 +343,33 @@ TABLE_BUILDERS: dict[str, Callable[[DataFrame], dict[str, DataFrame]]] = {
 }
 
 
+def _work_authors_without_author() -> Column:
+    return F.size(F.filter(F.coalesce(_record("authors"), F.array()), lambda e: key_of(e.author).isNull()))
+
+
+def _edition_authors_without_key() -> Column:
+    entries = F.coalesce(_record("authors"), F.array().cast(STRINGS))
+    return F.size(F.filter(entries, lambda e: key_of(e).isNull()))
+
+
+# Per dump, the entries left out of a child table because they name nothing: (count's name, per record).
+SKIPPED: dict[str, tuple[str, Callable[[], Column]]] = {
+    "works": ("work_authors_without_author", _work_authors_without_author),
+    "editions": ("edition_authors_without_key", _edition_authors_without_key),
+}
+
+
 def skipped_counts(good: DataFrame, dump: str) -> dict[str, int]:
     """Entries left out of a child table because they name nothing (counted for the report)."""
-    if dump == "works":
-        missing = F.size(
-            F.filter(F.coalesce(_record("authors"), F.array()), lambda e: key_of(e.author).isNull())
-        )
-        return {"work_authors_without_author": int(good.select(F.sum(missing)).first()[0] or 0)}
-    if dump == "editions":
-        entries = F.coalesce(_record("authors"), F.array().cast(STRINGS))
-        missing = F.size(F.filter(entries, lambda e: key_of(e).isNull()))
-        return {"edition_authors_without_key": int(good.select(F.sum(missing)).first()[0] or 0)}
-    return {}
+    if dump not in SKIPPED:
+        return {}
+    name, missing = SKIPPED[dump]
+    return {name: int(good.select(F.sum(missing())).first()[0] or 0)}
 
 
 def classify(lines: DataFrame, dump: str) -> DataFrame:
     """Every line with its parsed fields and reason (null = good), superseded revisions marked."""
-    if dump in tables.DUMP_RECORD_TYPES:
+    if DUMPS[dump].record_type is not None:
         return mark_superseded(classify_records(lines, dump))
     return classify_rows(lines, dump)
 
@@ -353,7 +379,7 @@ def transform(lines: DataFrame, dump: str) -> tuple[dict[str, DataFrame], DataFr
     classified = classify(lines, dump)
     good = classified.where(F.col("reason").isNull())
     built = TABLE_BUILDERS[dump](good)
-    outputs = {name: tables.conform(built[name], tables.CURATED[name]) for name in tables.DUMP_TABLES[dump]}
+    outputs = {name: tables.conform(built[name], tables.CURATED[name]) for name in DUMPS[dump].tables}
     quarantine = tables.conform(classified.where(F.col("reason").isNotNull()), tables.QUARANTINE)
     return outputs, quarantine, classified
 
@@ -369,7 +395,7 @@ def _parent(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[0]
 
 
-def run(spark: SparkSession, args: Any) -> dict[str, Any]:
+def run(spark: SparkSession, args: TransformArgs) -> dict[str, Any]:
     """Read the parts listed in the manifest, write tables and quarantine, check and write metrics."""
     clock = Stopwatch()
     spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")  # unparseable dates are null, not errors
@@ -398,7 +424,7 @@ def run(spark: SparkSession, args: Any) -> dict[str, Any]:
             row["reason"]: row["count"]
             for row in spark.read.parquet(args.quarantine).groupBy("reason").count().collect()
         }
-    primary = tables.primary_table(args.dump)
+    primary = DUMPS[args.dump].primary
     metrics = {
         "dump": args.dump,
         "release": manifest.get("release"),
@@ -420,18 +446,8 @@ def run(spark: SparkSession, args: Any) -> dict[str, Any]:
     return metrics
 
 
-def parse_args(argv: Sequence[str] | None) -> Any:
-    parser = job_parser(__doc__ or "")
-    parser.add_argument("--dump", required=True, choices=sorted(tables.DUMP_TABLES))
-    parser.add_argument("--manifest", required=True, help="URL of raw/{release}/{dump}/_MANIFEST.json")
-    parser.add_argument("--curated", required=True, help="URL of curated/{release}")
-    parser.add_argument("--quarantine", required=True, help="URL of quarantine/{release}/{dump}")
-    parser.add_argument("--metrics", required=True, help="URL of the metrics JSON to write last")
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
+    args = TransformArgs.parse(argv, description=__doc__ or "")
     run_job(f"transform_dump {args.dump}", run, args)
 
 

@@ -22,7 +22,9 @@ import luigi.configuration
 import luigi.notifications
 from dotenv import load_dotenv
 
-DUMPS = ("authors", "works", "editions", "ratings", "reading-log", "redirects")
+from spark import catalog
+
+DUMPS = tuple(catalog.DUMPS)
 
 
 class OptionalDictParameter(luigi.DictParameter):

@@ -7,17 +7,22 @@ from runners import DataprocSettings, LocalSettings, SparkRunner, make_runner
 from tasks import config
 
 
-def current_lake() -> Lake:
+def lake_at(root: str) -> Lake:
+    """The lake rooted at `root`, with the [lake] settings of its writes."""
     settings = config.lake()
-    return open_lake(
-        settings.root, upload_chunk_bytes=settings.upload_chunk_kib * 1024, retry_s=settings.retry_s
-    )
+    return open_lake(root, upload_chunk_bytes=settings.upload_chunk_kib * 1024, retry_s=settings.retry_s)
 
 
-def current_runner() -> SparkRunner:
+def current_lake() -> Lake:
+    """The configured lake ([lake] root)."""
+    return lake_at(config.lake().root)
+
+
+def current_runner(lake: Lake | None = None) -> SparkRunner:
+    """The configured Spark runner, for jobs writing into `lake` (default: the configured lake)."""
     settings = config.spark()
     dataproc = config.dataproc()
-    lake = current_lake()
+    lake = lake or current_lake()
     return make_runner(
         settings.runner,
         lake=lake,

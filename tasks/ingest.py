@@ -6,14 +6,17 @@ from collections.abc import Callable
 
 import luigi
 
+from lake import Lake
 from source.checksums import Published, published_checksum
 from source.download import open_stream
 from source.rechunk import RechunkResult, rechunk
 from source.release import dump_url
+from spark import catalog
+from spark.catalog import Location
 from tasks import config
-from tasks.context import current_lake
 from tasks.progress import ProgressReport, eta
 from tasks.release import ReleaseParameter
+from tasks.stage import LakeStage
 
 MB = 1024 * 1024
 
@@ -32,12 +35,7 @@ def verify(url: str, result: RechunkResult, published: Published) -> None:
         )
 
 
-def manifest_path(release: str, dump: str) -> tuple[str, ...]:
-    """Where IngestDump writes a dump's manifest (what TransformDump reads), as lake path parts."""
-    return ("raw", release, dump, "_MANIFEST.json")
-
-
-class IngestDump(luigi.Task):
+class IngestDump(LakeStage):
     """Writes raw/{release}/{dump}/part-NNNNN.txt.gz (gzip, ~part_mb uncompressed each), then _MANIFEST.json.
 
     The source is streamed: nothing is staged on local disk and memory stays flat. The manifest is written
@@ -47,14 +45,16 @@ class IngestDump(luigi.Task):
     release = ReleaseParameter(default="latest", description="Release date YYYY-MM-DD, or latest")
     dump = luigi.ChoiceParameter(choices=config.DUMPS, description="Which dump file")
 
-    def output(self) -> luigi.Target:
-        return current_lake().target(*manifest_path(self.release, self.dump))
+    marker = "manifest"
 
-    def run(self) -> None:
-        lake = current_lake()
+    def locations(self) -> dict[str, Location]:
+        return {"manifest": catalog.RAW.at(release=self.release, dump=self.dump)}
+
+    def build(self, lake: Lake) -> dict:
         settings = config.ingest()
         url = dump_url(config.openlibrary().base_url, self.dump, self.release)
-        lake.remove("raw", self.release, self.dump)  # parts left by a crashed attempt
+        raw = catalog.RAW.path(release=self.release, dump=self.dump)
+        lake.remove(*raw)  # parts left by a crashed attempt
         metadata_url = config.openlibrary().metadata_url
         published = (
             published_checksum(metadata_url, self.release, url.rsplit("/", 1)[-1])
@@ -67,7 +67,7 @@ class IngestDump(luigi.Task):
         with open_stream(url, timeout=config.openlibrary().timeout_s) as stream:
             result = rechunk(
                 stream.chunks(),
-                open_part=lambda name: lake.open_write("raw", self.release, self.dump, name),
+                open_part=lambda name: lake.open_write(*raw, name),
                 part_bytes=int(settings.part_mb * MB),
                 compress_level=settings.compress_level,
                 progress=self._progress_reporter(stream.total_bytes, report),
@@ -76,12 +76,12 @@ class IngestDump(luigi.Task):
         verify(url, result, published)
         manifest = self._manifest(url, result, started_at, time.monotonic() - started)
         manifest["integrity"] = {"md5_verified": published.md5 is not None, "note": published.note}
-        lake.write_json(manifest, *manifest_path(self.release, self.dump))
         report(
             100,
             f"done: {result.source_bytes / MB:,.1f} MB, {result.lines:,} lines in {len(result.parts)} parts",
             final=True,
         )
+        return manifest
 
     def _manifest(self, url: str, result: RechunkResult, started_at: dt.datetime, seconds: float) -> dict:
         return {

@@ -1,33 +1,27 @@
 """BuildMarts: join the curated tables of a release into the marts, keys resolved through redirects."""
 
-import luigi
-
 from lake import Lake
-from source.release import is_release_date
-from spark.tables import MARTS, primary_table
+from spark import catalog
+from spark.catalog import Location
+from spark.contracts import MartsArgs
 from tasks import config
-from tasks.completion import complete_with_inputs
-from tasks.context import current_lake, current_runner
-from tasks.progress import ProgressReport, SparkJobProgress
+from tasks.progress import ProgressReport
 from tasks.release import ReleaseParameter
+from tasks.stage import SparkStage
 from tasks.transform import TransformDump
 
 
 def previous_release(lake: Lake, release: str, dumps: list[str]) -> str | None:
-    """The most recent release before `release` that is complete in the lake, or None.
-
-    Complete: its run report exists (reports/{date}/report.json, the pipeline's last output) and the
-    primary table of every dump in `dumps` is still there (curated/{date}/{table}/_SUCCESS).
-    """
-    reported = lake.list_below("reports")
-    dates = {date for date, *rest in reported if rest == ["report.json"] and is_release_date(date)}
-    for date in sorted((d for d in dates if d < release), reverse=True):
-        if all(lake.flag("curated", date, primary_table(dump)).exists() for dump in dumps):
+    """The most recent release before `release` that is complete in the lake (catalog.complete_releases)
+    and still has the primary table of every dump in `dumps` (what the comparison reads), or None."""
+    for date in reversed([d for d in catalog.complete_releases(lake) if d < release]):
+        primaries = (catalog.CURATED.marker_path(release=date, table=catalog.DUMPS[d].primary) for d in dumps)
+        if all(lake.exists(*flag) for flag in primaries):
             return date
     return None
 
 
-class BuildMarts(luigi.Task):
+class BuildMarts(SparkStage):
     """Writes marts/{release}/{mart}/ (Parquet + _SUCCESS) for dim_author, dim_work, dim_subject,
     fct_ratings and fct_shelves, then marts/{release}/_summary.json (what the run report charts, with the
     change against the previous complete release in the lake), and last marts/{release}/_metrics.json
@@ -35,47 +29,33 @@ class BuildMarts(luigi.Task):
     """
 
     release = ReleaseParameter(default="latest", description="Release date YYYY-MM-DD, or latest")
-    resources = {"spark": 1}  # noqa: RUF012 - luigi reads this class attribute
+    stale = ("summary",)
+    with_inputs = True
 
     def requires(self) -> dict[str, TransformDump]:
-        return {dump: TransformDump(release=self.release, dump=dump) for dump in config.openlibrary().dumps}
+        dumps = config.openlibrary().dumps
+        return {dump: TransformDump(release=self.release, dump=dump, lake=self.lake) for dump in dumps}
 
-    def output(self) -> dict[str, luigi.Target]:
-        lake = current_lake()
-        outputs = {mart: lake.flag("marts", self.release, mart) for mart in MARTS}
-        outputs["summary"] = lake.target("marts", self.release, "_summary.json")
-        outputs["metrics"] = lake.target("marts", self.release, "_metrics.json")
-        return outputs
+    def locations(self) -> dict[str, Location]:
+        release = self.release
+        locations = {mart: catalog.MART.at(release=release, mart=mart) for mart in catalog.MARTS}
+        locations["summary"] = catalog.MARTS_SUMMARY.at(release=release)
+        locations["metrics"] = catalog.MARTS_METRICS.at(release=release)
+        return locations
 
-    def complete(self) -> bool:
-        return complete_with_inputs(self)
-
-    def run(self) -> None:
-        lake = current_lake()
-        lake.remove("marts", self.release, "_metrics.json")
-        lake.remove("marts", self.release, "_summary.json")
+    def build(self, lake: Lake) -> None:
         dumps = list(config.openlibrary().dumps)
         previous = previous_release(lake, self.release, dumps)
-        compare = (
-            ["--previous-release", previous, "--previous-curated", lake.url("curated", previous)]
-            if previous
-            else []
+        job = MartsArgs(
+            curated=lake.url(*catalog.CURATED.parent(release=self.release)),
+            marts=lake.url(*catalog.MART.parent(release=self.release)),
+            summary=lake.url(*catalog.MARTS_SUMMARY.path(release=self.release)),
+            metrics=lake.url(*catalog.MARTS_METRICS.path(release=self.release)),
+            dumps=tuple(dumps),
+            previous_release=previous,
+            previous_curated=lake.url(*catalog.CURATED.parent(release=previous)) if previous else None,
         )
         report = ProgressReport(self)
-        current_runner().run(
-            "build_marts",
-            [
-                "--curated", lake.url("curated", self.release),
-                "--marts", lake.url("marts", self.release),
-                "--summary", lake.url("marts", self.release, "_summary.json"),
-                "--metrics", lake.url("marts", self.release, "_metrics.json"),
-                "--dumps", ",".join(dumps),
-                *compare,
-            ],
-            on_status=self.set_status_message,
-            job_key=self.task_id,
-            on_tracking_url=self.set_tracking_url,
-            on_progress=SparkJobProgress(report),
-        )  # fmt: skip
-        marts = lake.read_json("marts", self.release, "_metrics.json")["marts"]
+        self.run_job(job, report)
+        marts = lake.read_json(*catalog.MARTS_METRICS.path(release=self.release))["marts"]
         report(100, "rows: " + ", ".join(f"{name} {rows:,}" for name, rows in marts.items()), final=True)

@@ -7,6 +7,7 @@ from tasks import config
 from tasks.ingest import IngestDump
 from tasks.release import ReleaseParameter
 from tasks.report import RunReport
+from tasks.stage import lake_parameter, task_repr
 
 
 class OpenLibraryPipeline(luigi.WrapperTask):
@@ -19,10 +20,14 @@ class OpenLibraryPipeline(luigi.WrapperTask):
     release = ReleaseParameter(
         default="latest", description="Release date YYYY-MM-DD, or latest (resolved once)"
     )
+    lake = lake_parameter()
 
     def requires(self) -> RunReport:
         self._check_source()
-        return RunReport(release=self.release)
+        return RunReport(release=self.release, lake=self.lake)
+
+    def __repr__(self) -> str:
+        return task_repr(self)
 
     def _check_source(self) -> None:
         settings = config.openlibrary()
@@ -30,7 +35,9 @@ class OpenLibraryPipeline(luigi.WrapperTask):
         if unknown:
             raise ValueError(f"unknown dumps in [openlibrary] dumps: {unknown}; known: {list(config.DUMPS)}")
         pending = [
-            dump for dump in settings.dumps if not IngestDump(release=self.release, dump=dump).complete()
+            dump
+            for dump in settings.dumps
+            if not IngestDump(release=self.release, dump=dump, lake=self.lake).complete()
         ]
         if pending:
             check_release(settings.base_url.rstrip("/"), self.release, pending, timeout=settings.timeout_s)

@@ -4,15 +4,15 @@ and the same as a self-contained HTML page with charts."""
 import datetime as dt
 from typing import Any
 
-import luigi
 from luigi.util import requires
 
 from lake import Lake
 from report import render_page
+from spark import catalog
+from spark.catalog import Location
 from tasks import config
-from tasks.completion import complete_with_inputs
-from tasks.context import current_lake
 from tasks.marts import BuildMarts
+from tasks.stage import LakeStage
 
 
 def dump_report(manifest: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
@@ -36,46 +36,44 @@ def dump_report(manifest: dict[str, Any], metrics: dict[str, Any]) -> dict[str, 
 def release_report(lake: Lake, release: str, dumps: list[str]) -> dict[str, Any]:
     """The report document: per dump (see dump_report), rows per mart, durations, and the marts job's
     summary (editions per year, top subjects, ratings, shelves, change against the previous release)."""
-    marts = lake.read_json("marts", release, "_metrics.json")
+    marts = lake.read_json(*catalog.MARTS_METRICS.path(release=release))
     return {
         "release": release,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "lake": lake.root,
         "dumps": {
             dump: dump_report(
-                lake.read_json("raw", release, dump, "_MANIFEST.json"),
-                lake.read_json("curated", release, "_metrics", f"{dump}.json"),
+                lake.read_json(*catalog.MANIFEST.path(release=release, dump=dump)),
+                lake.read_json(*catalog.TRANSFORM_METRICS.path(release=release, dump=dump)),
             )
             for dump in dumps
         },
         "marts": marts["marts"],
         "durations_s": {"marts": marts["duration_s"]},
-        "summary": lake.read_json("marts", release, "_summary.json"),
+        "summary": lake.read_json(*catalog.MARTS_SUMMARY.path(release=release)),
     }
 
 
-PAGE, DOCUMENT = "report.html", "report.json"  # in reports/{release}/; the document is written last
-
-
 @requires(BuildMarts)
-class RunReport(luigi.Task):
+class RunReport(LakeStage):
     """Writes reports/{release}/report.html (the charts page), then, last, reports/{release}/report.json
     from the ingest manifests, the transform metrics and the marts' metrics and summary. Its tracking URL in
     the visualiser is the page, as a browser opens it (file:// or https://storage.cloud.google.com/...).
     """
 
-    def output(self) -> dict[str, luigi.Target]:
-        lake = current_lake()
-        return {name: lake.target("reports", self.release, name) for name in (PAGE, DOCUMENT)}
+    marker = "report.json"
+    with_inputs = True
 
-    def complete(self) -> bool:
-        return complete_with_inputs(self)
+    def locations(self) -> dict[str, Location]:
+        return {
+            "report.html": catalog.REPORT_PAGE.at(release=self.release),
+            "report.json": catalog.REPORT.at(release=self.release),
+        }
 
-    def run(self) -> None:
-        lake = current_lake()
-        lake.remove("reports", self.release, DOCUMENT)  # the page is about to change
+    def build(self, lake: Lake) -> dict[str, Any]:
         report = release_report(lake, self.release, list(config.openlibrary().dumps))
-        with lake.open_write("reports", self.release, PAGE) as page:
-            page.write(render_page(report).encode("utf-8"))
-        lake.write_json(report, "reports", self.release, DOCUMENT)
-        self.set_tracking_url(lake.browser_url("reports", self.release, PAGE))
+        page = self.locations()["report.html"].path
+        with lake.open_write(*page) as out:
+            out.write(render_page(report).encode("utf-8"))
+        self.set_tracking_url(lake.browser_url(*page))
+        return report

@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from spark import catalog
 from tasks.config import apply_environment
 from tasks.context import current_lake
 from tasks.release import ReleaseParameter
-from tasks.report import PAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,12 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     apply_environment()
     release = ReleaseParameter().normalize(args.release)
     lake = current_lake()
-    if not lake.exists("reports", release, PAGE):
-        print(
-            f"no run report for {release}: {lake.url('reports', release, PAGE)} is missing", file=sys.stderr
-        )
+    page = catalog.REPORT_PAGE.path(release=release)
+    if not lake.exists(*page):
+        print(f"no run report for {release}: {lake.url(*page)} is missing", file=sys.stderr)
         return 1
-    print(f"report: {lake.browser_url('reports', release, PAGE)}")
+    print(f"report: {lake.browser_url(*page)}")
     return 0
 
 

@@ -12,11 +12,11 @@ from google.cloud import storage
 from luigi.execution_summary import LuigiStatusCode
 from pyspark.sql import SparkSession
 
+from bench.dumpserver import DumpServer
+from bench.gcs_emulator import gcs_emulator
 from lake.gcs import storage_client
 from tasks import OpenLibraryPipeline
-from tests.dumpserver import DumpServer
 from tests.earlier_release import EARLIER_RELEASE, earlier_sample_release
-from tests.gcs_emulator import gcs_emulator
 from tests.luigid_server import running_luigid
 from tests.pipeline_helpers import DUMPS, RELEASE, luigi_config, pipeline_settings, read_table, sample_release
 

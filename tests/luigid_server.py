@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.ports import listening_port
+from bench.ports import listening_port
 
 STARTUP_S = 30
 

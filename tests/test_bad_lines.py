@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 from luigi.execution_summary import LuigiStatusCode
 
+from bench.dumpserver import DumpServer
 from spark import tables
 from tasks import TransformDump
-from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import RELEASE, luigi_config, pipeline_settings, read_table
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

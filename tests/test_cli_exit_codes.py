@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dumpserver import DumpServer
+from bench.dumpserver import DumpServer
 from tests.pipeline_helpers import DUMPS, RELEASE, SCHEDULING_ERROR, TASK_FAILED, run_luigi, sample_release
 
 

@@ -16,10 +16,10 @@ import pytest
 from luigi.cmdline_parser import CmdlineParser
 from luigi.freezing import recursively_unfreeze
 
+from bench.dumpserver import DumpServer
 from tasks import config
 from tasks.config import apply_environment
 from tasks.release import ReleaseParameter
-from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import (
     DUMPS,
     PROJECT,

@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 from luigi.execution_summary import LuigiStatusCode
 
-from spark.tables import DUMP_TABLES
+from bench.dumpserver import DumpServer
+from spark.catalog import DUMPS
 from tasks import IngestDump, TransformDump
-from tests.dumpserver import DumpServer
 from tests.earlier_release import BAD_LINES
 from tests.pipeline_helpers import (
     RELEASE,
@@ -54,9 +54,10 @@ def kill_when(process: subprocess.Popen, ready: Callable[[], bool], timeout: flo
     process.wait(timeout=30)
 
 
-def build(settings: dict, task: luigi.Task) -> None:
+def build(settings: dict, task: Callable[[], luigi.Task]) -> None:
+    """Run the task made by `task()` under `settings` (made there: its lake is the one configured)."""
     with luigi_config(settings):
-        result = luigi.build([task], local_scheduler=True, detailed_summary=True)
+        result = luigi.build([task()], local_scheduler=True, detailed_summary=True)
     assert result.status == LuigiStatusCode.SUCCESS, result.summary_text
 
 
@@ -81,7 +82,7 @@ def test_a_killed_ingest_publishes_no_manifest_and_its_rerun_equals_a_clean_run(
     source = sample_release(tmp_path / "source", {"works": noise})
     with DumpServer(source) as server:
         clean_settings = pipeline_settings(server.url, tmp_path / "clean")
-        build(clean_settings, IngestDump(release=RELEASE, dump="works"))
+        build(clean_settings, lambda: IngestDump(release=RELEASE, dump="works"))
         settings = pipeline_settings(server.url, tmp_path / "lake")
         raw = tmp_path / "lake" / "raw" / RELEASE / "works"
         server.rate[WORKS] = 600_000  # bytes/s: a download of a few seconds
@@ -92,7 +93,7 @@ def test_a_killed_ingest_publishes_no_manifest_and_its_rerun_equals_a_clean_run(
         with luigi_config(settings):
             assert not IngestDump(release=RELEASE, dump="works").complete()
         del server.rate[WORKS]
-        build(settings, IngestDump(release=RELEASE, dump="works"))
+        build(settings, lambda: IngestDump(release=RELEASE, dump="works"))
 
     clean, rerun = raw_files(tmp_path / "clean"), raw_files(tmp_path / "lake")
     assert comparable_ingest(rerun) == comparable_ingest(clean)  # and no leftover of the killed attempt
@@ -113,9 +114,9 @@ def test_a_killed_transform_leaves_nothing_complete_and_its_rerun_equals_a_clean
     source = sample_release(tmp_path / "source", {"works": BAD_LINES["works"]})  # so it has a quarantine
     with DumpServer(source) as server:
         clean_settings = pipeline_settings(server.url, tmp_path / "clean")
-        build(clean_settings, TransformDump(release=RELEASE, dump="works"))
+        build(clean_settings, lambda: TransformDump(release=RELEASE, dump="works"))
         settings = pipeline_settings(server.url, tmp_path / "lake")
-        build(settings, IngestDump(release=RELEASE, dump="works"))
+        build(settings, lambda: IngestDump(release=RELEASE, dump="works"))
         curated = tmp_path / "lake" / "curated" / RELEASE
         metrics = curated / "_metrics" / "works.json"
         process = start_luigi(settings, tmp_path / "luigi.cfg", "TransformDump", "--dump", "works")
@@ -123,13 +124,13 @@ def test_a_killed_transform_leaves_nothing_complete_and_its_rerun_equals_a_clean
         assert not metrics.exists()
         with luigi_config(settings):
             assert not TransformDump(release=RELEASE, dump="works").complete()
-        flagged = [table for table in DUMP_TABLES["works"] if (curated / table / "_SUCCESS").exists()]
+        flagged = [table for table in DUMPS["works"].tables if (curated / table / "_SUCCESS").exists()]
         clean_curated = tmp_path / "clean" / "curated" / RELEASE
         for table in flagged:  # a flag only ever marks a whole table
             assert table_rows(curated / table) == table_rows(clean_curated / table), table
-        build(settings, TransformDump(release=RELEASE, dump="works"))
+        build(settings, lambda: TransformDump(release=RELEASE, dump="works"))
 
-    for table in DUMP_TABLES["works"]:
+    for table in DUMPS["works"].tables:
         assert table_rows(curated / table) == table_rows(clean_curated / table), table
     quarantine = [tmp_path / name / "quarantine" / RELEASE / "works" for name in ("lake", "clean")]
     quarantined = [table_rows(folder, leave_out="source_file") for folder in quarantine]  # names its lake

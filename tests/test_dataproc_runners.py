@@ -176,11 +176,13 @@ def test_job_ids_are_fixed_per_task_attempt_and_deployment() -> None:
     assert batch_id(KEY, 3, "other") == f"other-transformdump-works-2026-10-31-{KEY_DIGEST}-3"
 
 
-# Task ids as Luigi makes them for the pipeline's Spark tasks (the longest dump name, the marts), and
-# longer or odder keys than any task has, at the longest id prefix and the highest attempt number.
+# Task ids as Luigi makes them for the pipeline's Spark tasks (the longest dump name, the marts) into a
+# GCS lake, and longer or odder keys than any task has, at the longest id prefix and the highest attempt
+# number.
+LAKE = "gs://my-project-openlibrary-lake/lake"
 REAL_KEYS = [
-    "TransformDump_reading_log_2026_10_31_5a4cdb1774",
-    "BuildMarts_2026_10_31_5243f5923f",
+    "TransformDump_reading_log_gs___my_project__2026_10_31_2ef3de027e",
+    "BuildMarts_gs___my_project__2026_10_31_a302c91175",
     "TransformDump_" + "x" * 200 + "_5a4cdb1774",
     "Task_with.dots/slashes and spaces_Ünïcode_0123456789",
 ]
@@ -190,8 +192,8 @@ def test_the_repos_task_ids_are_what_luigi_makes() -> None:
     from tasks.marts import BuildMarts
     from tasks.transform import TransformDump
 
-    assert TransformDump(release="2026-10-31", dump="reading-log").task_id == REAL_KEYS[0]
-    assert BuildMarts(release="2026-10-31").task_id == REAL_KEYS[1]
+    assert TransformDump(release="2026-10-31", dump="reading-log", lake=LAKE).task_id == REAL_KEYS[0]
+    assert BuildMarts(release="2026-10-31", lake=LAKE).task_id == REAL_KEYS[1]
 
 
 @pytest.mark.parametrize("key", REAL_KEYS)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.dumpserver import DumpServer
+from bench.ports import refused_port
 from tests.docker_helpers import DOCKER, VENV_BIN, ContainerLuigid, LogFifo, start_cron_job
-from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import (
     DUMPS,
     RELEASE,
@@ -27,7 +28,6 @@ from tests.pipeline_helpers import (
     sample_release,
     write_config_file,
 )
-from tests.ports import refused_port
 
 RUN_IN_PROGRESS = "a pipeline run is already in progress"
 SUMMARY_TITLE = " PIPELINE RUN FAILED "

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.dumpserver import DumpServer
 from source.download import DownloadError, local_path, open_stream
 from source.release import dump_url
-from tests.dumpserver import DumpServer
 
 RELEASE = "2026-10-31"
 NAME = f"ol_dump_works_{RELEASE}.txt.gz"

@@ -7,7 +7,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
 
-from tests.dumpserver import DumpServer
+from bench.dumpserver import DumpServer
 from tests.pipeline_helpers import DUMPS, RELEASE, TASK_FAILED, run_luigi, sample_release
 
 

@@ -10,8 +10,8 @@ import pytest
 from google.cloud import storage
 from luigi.execution_summary import LuigiStatusCode
 
+from bench.dumpserver import DumpServer
 from tasks.ingest import IngestDump
-from tests.dumpserver import DumpServer
 from tests.fault_proxy import FaultProxy, ProxiedRequest
 from tests.pipeline_helpers import RELEASE, luigi_config, pipeline_settings, sample_release
 

@@ -30,14 +30,15 @@ from typing import Any
 
 import pytest
 
-from spark.tables import CURATED, DUMP_TABLES, MARTS
+from bench.dumpserver import DumpServer
+from bench.ports import free_port
+from spark.catalog import DUMPS as SPECS
+from spark.tables import CURATED, MARTS
 from tests.conftest import SampleLake
 from tests.docker_engine import Docker, docker_engine, in_network_namespace
-from tests.dumpserver import DumpServer
 from tests.image_build import Built, base_image, build_image
 from tests.luigid_server import scheduler_api
 from tests.pipeline_helpers import DUMPS, RELEASE, pipeline_settings, read_table, sample_release
-from tests.ports import free_port
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -264,7 +265,7 @@ def test_docker_stop_during_a_transform_stops_the_run_with_nothing_marked_comple
     assert f"marked FAILED in luigid (stopped by SIGTERM): {task_id}" in log, log
     metrics = deployment.lake / "curated" / RELEASE / "_metrics" / f"{dump}.json"
     assert not metrics.exists(), "the stopped transform's completion flag was written"
-    for table in DUMP_TABLES[dump]:
+    for table in SPECS[dump].tables:
         assert not (deployment.lake / "curated" / RELEASE / table / "_SUCCESS").exists(), table
     assert not (deployment.lake / "marts" / RELEASE).exists()
     assert not (deployment.lake / "reports" / RELEASE).exists()

@@ -11,9 +11,9 @@ import luigi
 import pytest
 from luigi.execution_summary import LuigiStatusCode
 
+from bench.dumpserver import DumpServer
 from source.download import MAX_RESUMES
 from tasks.ingest import IngestDump
-from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import (
     DUMPS,
     RELEASE,

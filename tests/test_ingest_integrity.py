@@ -9,9 +9,9 @@ from pathlib import Path
 import luigi
 import pytest
 
+from bench.dumpserver import DumpServer
 from source.checksums import published_checksum
 from tasks.ingest import ChecksumMismatch, IngestDump
-from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import DUMPS, RELEASE, luigi_config, pipeline_settings, sample_release
 
 NAME = f"ol_dump_works_{RELEASE}.txt.gz"

@@ -15,10 +15,10 @@ import pytest
 from google.api_core.exceptions import PreconditionFailed
 from google.cloud import storage
 
+from bench.dumpserver import DumpServer
 from lake import open_lake
 from lake.gcs import GcsLake
 from tasks.ingest import IngestDump
-from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import (
     DUMPS,
     RELEASE,

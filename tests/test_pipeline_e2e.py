@@ -12,8 +12,8 @@ import luigi
 import pytest
 from luigi.execution_summary import LuigiStatusCode
 
+from bench.dumpserver import DumpServer
 from tasks import OpenLibraryPipeline
-from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import (
     DUMPS,
     RELEASE,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dumpserver import DumpServer
+from bench.dumpserver import DumpServer
 from tests.luigid_server import scheduler_api
 from tests.pipeline_helpers import (
     ALREADY_RUNNING,

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.dumpserver import DumpServer
 from runners.base import JobProgress
 from runners.local import LocalSparkRunner, ProgressReader, parse_progress
 from tasks.progress import eta
 from tests.conftest import SampleLake
-from tests.dumpserver import DumpServer
 from tests.fake_dataproc import FakeDataproc
 from tests.pipeline_helpers import (
     DUMPS,

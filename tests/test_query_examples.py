@@ -14,7 +14,8 @@ import pytest
 
 from lake import open_lake
 from query import QUARANTINE_VIEW, ReleaseViews, open_release
-from spark.tables import CURATED, DUMP_TABLES, MARTS, QUARANTINE
+from spark.catalog import DUMPS
+from spark.tables import CURATED, MARTS, QUARANTINE
 from tests.conftest import SampleLake
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -68,7 +69,7 @@ def test_every_view_has_the_contract_columns_and_the_rows_of_its_parquet(
 def test_the_quarantine_view_holds_each_dumps_quarantined_lines(sample_lake: SampleLake) -> None:
     release = sample_lake.previous_release  # the release with bad lines (tests/earlier_release.py)
     quarantined = Counter()
-    for dump in DUMP_TABLES:
+    for dump in DUMPS:
         quarantined[dump] = len(sample_lake.rows("quarantine", dump, release))
     assert sum(quarantined.values()) > 0
     con, _ = open_release(open_lake(str(sample_lake.root)), release)

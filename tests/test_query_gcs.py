@@ -11,11 +11,11 @@ import duckdb
 import pytest
 from google.cloud import storage
 
+from bench.gcs_emulator import upload_folder
 from lake import open_lake
 from query import QUARANTINE_VIEW, ReleaseViews, open_release
 from spark.tables import CURATED, MARTS
 from tests.conftest import SampleLake
-from tests.gcs_emulator import upload_folder
 from tests.test_query_cli import table_rows
 from tests.test_query_examples import EXAMPLES, run_example
 

@@ -14,7 +14,8 @@ import pytest
 
 from lake import open_lake
 from query import QUARANTINE_VIEW, ReleaseNotFound, complete_releases, latest_release, open_release
-from spark.tables import CURATED, DUMP_TABLES, MARTS
+from spark.catalog import DUMPS
+from spark.tables import CURATED, MARTS
 
 
 def write_output(folder: Path, rows: list[dict[str, Any]], complete: bool = True) -> None:
@@ -36,7 +37,7 @@ def write_release(
     Names are "curated/authors", "marts/dim_work", "quarantine/works".
     """
     folders = [f"curated/{table}" for table in CURATED] + [f"marts/{mart}" for mart in MARTS]
-    folders += [f"quarantine/{dump}" for dump in DUMP_TABLES]
+    folders += [f"quarantine/{dump}" for dump in DUMPS]
     for name in folders:
         if name in skip:
             continue
@@ -92,7 +93,7 @@ def test_a_named_release_gets_views_for_its_complete_outputs_only_and_names_the_
     assert con.execute("SELECT DISTINCT release FROM dim_author").fetchall() == [("2026-10-31",)]
     # The quarantine view covers the complete dumps, each row saying which dump it came from.
     quarantined = con.execute(f"SELECT dump, count(*) FROM {QUARANTINE_VIEW} GROUP BY dump").fetchall()
-    assert dict(quarantined) == {dump: 3 for dump in DUMP_TABLES if dump not in ("works", "ratings")}
+    assert dict(quarantined) == {dump: 3 for dump in DUMPS if dump not in ("works", "ratings")}
 
 
 def test_the_quarantine_view_has_a_dump_column_before_the_quarantine_columns(tmp_path: Path) -> None:

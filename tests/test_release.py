@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.dumpserver import DumpServer
 from source.release import ReleaseError, check_release, dump_url, is_release_date, resolve_latest
-from tests.dumpserver import DumpServer
 
 RELEASE = "2026-10-31"
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from report import render_page
-from spark.summary import RECORD_KEYS
-from spark.tables import DUMP_TABLES, MARTS, primary_table
+from spark.catalog import DUMPS as SPECS
+from spark.tables import MARTS
 from tests.conftest import SampleLake
 from tests.pipeline_helpers import DUMPS
 from tests.report_browser import open_offline, screenshot
@@ -110,7 +110,7 @@ def test_lines_per_dump_are_the_rows_and_quarantine_in_the_lake(
 ) -> None:
     chart = page.charts["chart-lines-per-dump"]
     assert trace(chart, "rows written") == {
-        dump: len(sample_lake.rows("curated", primary_table(dump), page.release)) for dump in DUMPS
+        dump: len(sample_lake.rows("curated", SPECS[dump].primary, page.release)) for dump in DUMPS
     }
     assert trace(chart, "quarantined") == {
         dump: sum(quarantine_reasons(sample_lake, page.release, dump).values()) for dump in DUMPS
@@ -119,7 +119,7 @@ def test_lines_per_dump_are_the_rows_and_quarantine_in_the_lake(
 
 def test_rows_per_table_are_the_lakes_tables_and_marts(page: Rendered, sample_lake: SampleLake) -> None:
     chart = page.charts["chart-rows-per-table"]
-    tables = [table for dump in DUMPS for table in DUMP_TABLES[dump]]
+    tables = [table for dump in DUMPS for table in SPECS[dump].tables]
     assert trace(chart, "curated table") == {
         table: len(sample_lake.rows("curated", table, page.release)) for table in tables
     }
@@ -181,11 +181,11 @@ def test_changes_compare_keys_with_the_earlier_release(page: Rendered, sample_la
     assert chart["title"] == f"Change against {sample_lake.previous_release}"
     new, removed = {}, {}
     for dump in DUMPS:
-        table = primary_table(dump)
+        table = SPECS[dump].primary
 
-        def keys(release: str, table: str = table) -> Counter:
+        def keys(release: str, table: str = table, key: tuple[str, ...] = SPECS[dump].key) -> Counter:
             rows = sample_lake.rows("curated", table, release)
-            return Counter(tuple(row[key] for key in RECORD_KEYS[table]) for row in rows)
+            return Counter(tuple(row[name] for name in key) for row in rows)
 
         now, before = keys(page.release), keys(sample_lake.previous_release)
         new[f"{dump} ({table})"] = sum((now - before).values())

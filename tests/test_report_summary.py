@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
-from spark.build_marts import parse_args, read_primary_tables
+from spark.build_marts import read_primary_tables
+from spark.catalog import DUMPS
+from spark.contracts import MartsArgs
 from spark.summary import (
-    RECORD_KEYS,
     editions_by_publish_year,
     ratings_distribution,
     record_changes,
@@ -17,15 +18,15 @@ from spark.summary import (
     shelf_counts,
     top_subjects,
 )
-from spark.tables import CURATED, DUMP_TABLES
+from spark.tables import CURATED
 from tests.test_spark_marts import curated, frame
 
 DAY = dt.date(2026, 1, 2)
 
 
 def test_every_primary_table_has_a_record_key_made_of_its_columns() -> None:
-    for table in {tables[0] for tables in DUMP_TABLES.values()}:
-        assert set(RECORD_KEYS[table]) <= set(CURATED[table].fieldNames()), table
+    for spec in DUMPS.values():
+        assert set(spec.key) <= set(CURATED[spec.primary].fieldNames()), spec.name
 
 
 def test_editions_are_counted_per_year_with_the_undated_last(spark: SparkSession) -> None:
@@ -85,7 +86,7 @@ def test_keyless_rows_are_compared_whole_as_multisets(spark: SparkSession) -> No
         rows = [{"work_key": "/works/A", "rating": v, "rated_on": DAY} for v in values]
         return frame(spark, "ratings", rows)
 
-    keys = RECORD_KEYS["ratings"]
+    keys = DUMPS["ratings"].key
     assert record_changes(ratings(5, 5, 3), ratings(5, 4), keys) == {"new": 2, "removed": 1}
 
 
@@ -159,13 +160,13 @@ def test_the_job_takes_the_previous_release_with_its_curated_url_or_neither(
         "--dumps",
         "works",
     ]
-    both = parse_args(
+    both = MartsArgs.parse(
         [*base, "--previous-release", "2026-09-30", "--previous-curated", "gs://b/curated/2026-09-30"]
     )
     assert (both.previous_release, both.previous_curated) == ("2026-09-30", "gs://b/curated/2026-09-30")
-    assert parse_args(base).previous_curated is None
+    assert MartsArgs.parse(base).previous_curated is None
     with pytest.raises(SystemExit):
-        parse_args([*base, "--previous-release", "2026-09-30"])
+        MartsArgs.parse([*base, "--previous-release", "2026-09-30"])
     assert "--previous-release and --previous-curated go together" in capsys.readouterr().err
 
 
@@ -173,7 +174,7 @@ def test_an_earlier_release_is_read_by_its_primary_tables_alone(spark: SparkSess
     earlier = tmp_path / "curated"
     works = [{"work_key": "/works/OL1W", "title": "One"}, {"work_key": "/works/OL2W", "title": "Two"}]
     frame(spark, "works", works).write.parquet(str(earlier / "works"))
-    assert DUMP_TABLES["works"][1:], "works feeds more tables than its primary one"
+    assert DUMPS["works"].tables[1:], "works feeds more tables than its primary one"
     # work_authors, the works dump's other table, is not in this earlier release: it is not read
     read = read_primary_tables(spark, str(earlier), ["works"])
     assert list(read) == ["works"]

@@ -19,14 +19,15 @@ import luigi.worker
 from google.cloud import storage
 from luigi.execution_summary import LuigiStatusCode
 
+from bench.dumpserver import DumpServer
+from bench.gcs_emulator import upload_folder
 from lake import open_lake
 from lake.gcs import GcsLake
-from spark.tables import primary_table
+from spark.catalog import DUMPS as SPECS
+from spark.catalog import MARTS
 from tasks.marts import previous_release
 from tasks.report import RunReport
 from tests.conftest import SampleLake
-from tests.dumpserver import DumpServer
-from tests.gcs_emulator import upload_folder
 from tests.luigid_server import scheduler_api
 from tests.pipeline_helpers import DUMPS, child_environment, child_folder, luigi_config, pipeline_settings
 
@@ -162,11 +163,10 @@ def test_browser_urls_are_escaped_for_each_lake(tmp_path: Path, gcs: storage.Cli
 
 
 def finished_release(lake: Path, release: str, dumps: tuple[str, ...] = DUMPS) -> None:
-    """The files that make `release` complete for the comparison: its report and its primary tables' flags."""
-    (lake / "reports" / release).mkdir(parents=True)
-    (lake / "reports" / release / "report.json").write_text("{}")
-    for dump in dumps:
-        flag = lake / "curated" / release / primary_table(dump) / "_SUCCESS"
+    """The files that make `release` complete for the comparison: its marts' flags and its primary tables'."""
+    folders = [("marts", mart) for mart in MARTS] + [("curated", SPECS[dump].primary) for dump in dumps]
+    for area, name in folders:
+        flag = lake / area / release / name / "_SUCCESS"
         flag.parent.mkdir(parents=True)
         flag.touch()
 
@@ -176,10 +176,10 @@ def test_the_release_compared_with_is_the_latest_complete_earlier_one(tmp_path: 
     finished_release(lake, "2026-07-31")
     finished_release(lake, "2026-08-31", dumps=DUMPS[:-1])  # one primary table missing: not complete
     finished_release(lake, "2026-11-30")  # later: never the previous one
-    (lake / "reports" / "2026-09-30").mkdir(parents=True)  # a report folder without its report.json
-    (lake / "reports" / "2026-09-30" / "report.html").touch()
-    (lake / "reports" / "notes").mkdir()
-    (lake / "reports" / "notes" / "report.json").touch()
+    finished_release(lake, "2026-09-30")
+    (lake / "marts" / "2026-09-30" / MARTS[0] / "_SUCCESS").unlink()  # one mart missing: not complete
+    (lake / "marts" / "notes" / MARTS[0]).mkdir(parents=True)
+    (lake / "marts" / "notes" / MARTS[0] / "_SUCCESS").touch()
     opened = open_lake(str(lake))
     assert previous_release(opened, "2026-10-31", list(DUMPS)) == "2026-07-31"
     assert previous_release(opened, "2026-10-31", list(DUMPS[:-1])) == "2026-08-31"

