@@ -18,7 +18,15 @@ from lake.gcs import storage_client
 from tasks import OpenLibraryPipeline
 from tests.earlier_release import EARLIER_RELEASE, earlier_sample_release
 from tests.luigid_server import running_luigid
-from tests.pipeline_helpers import DUMPS, RELEASE, luigi_config, pipeline_settings, read_table, sample_release
+from tests.pipeline_helpers import (
+    DUMPS,
+    RELEASE,
+    child_folder,
+    luigi_config,
+    pipeline_settings,
+    read_table,
+    sample_release,
+)
 
 pytest_plugins = ["tests.reliability"]
 
@@ -28,6 +36,12 @@ def luigid(tmp_path: Path) -> Iterator[int]:
     """A real luigid on a free 127.0.0.1 port for this test, stopped after it."""
     with running_luigid(tmp_path / "luigid") as port:
         yield port
+
+
+@pytest.fixture(scope="session")
+def child_cwd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty working folder for the commands tests start: the project's own .env is not read there."""
+    return child_folder(tmp_path_factory.mktemp("child"))
 
 
 @pytest.fixture(scope="session")

@@ -15,18 +15,19 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SampleLake
+from tests.pipeline_helpers import child_environment
 
 PROJECT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 120
 
 
 def run_query(
-    args: list[str], env: dict[str, str] | None = None, stdin: str = ""
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, stdin: str = ""
 ) -> subprocess.CompletedProcess:
+    """`python -m query ARGS` in `cwd`, with no pipeline setting from this shell but those in `env`."""
     return subprocess.run(
         [sys.executable, "-m", "query", *args],
-        input=stdin, capture_output=True, text=True, cwd=PROJECT, env={**os.environ, **(env or {})},
-        timeout=TIMEOUT_S,
+        input=stdin, capture_output=True, text=True, cwd=cwd, env=child_environment(env), timeout=TIMEOUT_S,
     )  # fmt: skip
 
 
@@ -47,9 +48,11 @@ def works_count(sample_lake: SampleLake) -> int:
     return len(sample_lake.rows("curated", "works"))
 
 
-def test_command_runs_on_the_latest_release_of_the_configured_lake(sample_lake: SampleLake) -> None:
+def test_command_runs_on_the_latest_release_of_the_configured_lake(
+    sample_lake: SampleLake, child_cwd: Path
+) -> None:
     result = run_query(
-        ["-c", "SELECT count(*) AS works FROM works;"], env={"LAKE_ROOT": str(sample_lake.root)}
+        ["-c", "SELECT count(*) AS works FROM works;"], child_cwd, env={"LAKE_ROOT": str(sample_lake.root)}
     )
 
     assert result.returncode == 0, result.stderr
@@ -58,7 +61,9 @@ def test_command_runs_on_the_latest_release_of_the_configured_lake(sample_lake: 
     assert table_rows(result.stdout) == [[str(works_count(sample_lake))]]
 
 
-def test_sql_on_stdin_runs_every_statement_on_the_named_release(sample_lake: SampleLake) -> None:
+def test_sql_on_stdin_runs_every_statement_on_the_named_release(
+    sample_lake: SampleLake, child_cwd: Path
+) -> None:
     editions = sample_lake.rows("curated", "editions")
     since = 2006
     script = (
@@ -67,7 +72,9 @@ def test_sql_on_stdin_runs_every_statement_on_the_named_release(sample_lake: Sam
         "SELECT count(*) FROM dim_work;\n"
     )
 
-    result = run_query(["--lake-root", str(sample_lake.root), "--release", sample_lake.release], stdin=script)
+    result = run_query(
+        ["--lake-root", str(sample_lake.root), "--release", sample_lake.release], child_cwd, stdin=script
+    )
 
     assert result.returncode == 0, result.stderr
     recent = sum(1 for row in editions if row["publish_year"] is not None and row["publish_year"] >= since)
@@ -80,7 +87,8 @@ def test_make_query_runs_the_entry_point_for_lake_root_and_release(sample_lake: 
     result = subprocess.run(
         ["make", "--no-print-directory", "-o", ".venv/.installed", "query", f"PY={sys.executable}",
          f"LAKE_ROOT={sample_lake.root}", f"RELEASE={sample_lake.release}"],
-        input="SELECT count(*) FROM works;", capture_output=True, text=True, cwd=PROJECT, timeout=TIMEOUT_S,
+        input="SELECT count(*) FROM works;", capture_output=True, text=True, cwd=PROJECT,
+        env=child_environment(), timeout=TIMEOUT_S,
     )  # fmt: skip
 
     assert result.returncode == 0, result.stderr
@@ -88,14 +96,17 @@ def test_make_query_runs_the_entry_point_for_lake_root_and_release(sample_lake: 
     assert table_rows(result.stdout) == [[str(works_count(sample_lake))]]
 
 
-def test_a_failing_statement_stops_the_script_with_duckdb_s_error_and_exit_1(sample_lake: SampleLake) -> None:
+def test_a_failing_statement_stops_the_script_with_duckdb_s_error_and_exit_1(
+    sample_lake: SampleLake, child_cwd: Path
+) -> None:
     result = run_query(
         [
             "--lake-root",
             str(sample_lake.root),
             "-c",
             "SELECT 1 AS one; SELECT * FROM no_such_table; SELECT 2;",
-        ]
+        ],
+        child_cwd,
     )
 
     assert result.returncode == 1
@@ -108,9 +119,11 @@ def test_a_failing_statement_stops_the_script_with_duckdb_s_error_and_exit_1(sam
     [("2001-01-01", "release 2001-01-01 has no complete table"), ("yesterday", "must be a date YYYY-MM-DD")],
 )
 def test_a_release_that_cannot_be_opened_exits_2_saying_why(
-    sample_lake: SampleLake, release: str, message: str
+    sample_lake: SampleLake, child_cwd: Path, release: str, message: str
 ) -> None:
-    result = run_query(["--lake-root", str(sample_lake.root), "--release", release, "-c", "SELECT 1;"])
+    result = run_query(
+        ["--lake-root", str(sample_lake.root), "--release", release, "-c", "SELECT 1;"], child_cwd
+    )
 
     assert result.returncode == 2
     assert result.stdout == ""
@@ -120,11 +133,11 @@ def test_a_release_that_cannot_be_opened_exits_2_saying_why(
 class Terminal:
     """A process on a real pseudo-terminal (80x24 is too narrow: 40 rows of 160 columns)."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
         self.process = subprocess.Popen(
-            args, stdin=slave, stdout=slave, stderr=slave, cwd=PROJECT, env=env, close_fds=True
+            args, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, close_fds=True
         )
         os.close(slave)
         self.screen = ""
@@ -154,9 +167,11 @@ class Terminal:
             os.close(self.master)
 
 
-def test_the_interactive_prompt_runs_statements_typed_over_several_lines(sample_lake: SampleLake) -> None:
-    env = {**os.environ, "TERM": "dumb", "LAKE_ROOT": str(sample_lake.root)}
-    terminal = Terminal([sys.executable, "-m", "query"], env)
+def test_the_interactive_prompt_runs_statements_typed_over_several_lines(
+    sample_lake: SampleLake, child_cwd: Path
+) -> None:
+    env = child_environment({"TERM": "dumb", "LAKE_ROOT": str(sample_lake.root)})
+    terminal = Terminal([sys.executable, "-m", "query"], env, child_cwd)
     try:
         assert "End each statement with ';'" in terminal.expect("sql> ")
         terminal.type(b"SELECT count(*) AS works\r")

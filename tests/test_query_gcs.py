@@ -16,6 +16,7 @@ from lake import open_lake
 from query import QUARANTINE_VIEW, ReleaseViews, open_release
 from spark.tables import CURATED, MARTS
 from tests.conftest import SampleLake
+from tests.pipeline_helpers import child_environment
 from tests.test_query_cli import table_rows
 from tests.test_query_examples import EXAMPLES, run_example
 
@@ -75,11 +76,11 @@ def test_the_examples_answer_on_gs_as_on_the_local_lake(
     assert (columns, sorted(rows)) == (local_columns, sorted(local_rows))
 
 
-def test_python_m_query_reads_a_gs_lake(gcs_lake_root: str, sample_lake: SampleLake) -> None:
+def test_python_m_query_reads_a_gs_lake(gcs_lake_root: str, sample_lake: SampleLake, child_cwd: Path) -> None:
     assert os.environ["STORAGE_EMULATOR_HOST"]  # set by the gcs fixture; the subprocess inherits it
     result = subprocess.run(
         [sys.executable, "-m", "query", "--lake-root", gcs_lake_root, "-c", "SELECT count(*) FROM dim_work;"],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, timeout=120,
+        capture_output=True, text=True, cwd=child_cwd, env=child_environment(), timeout=120,
     )  # fmt: skip
 
     assert result.returncode == 0, result.stderr
@@ -87,12 +88,14 @@ def test_python_m_query_reads_a_gs_lake(gcs_lake_root: str, sample_lake: SampleL
     assert table_rows(result.stdout) == [[str(len(sample_lake.rows("marts", "dim_work")))]]
 
 
-def test_a_gs_lake_without_credentials_exits_2_saying_how_to_get_them(tmp_path: Path) -> None:
-    env = {name: value for name, value in os.environ.items() if name != "STORAGE_EMULATOR_HOST"}
+def test_a_gs_lake_without_credentials_exits_2_saying_how_to_get_them(
+    tmp_path: Path, child_cwd: Path
+) -> None:
+    env = {name: value for name, value in child_environment().items() if name != "STORAGE_EMULATOR_HOST"}
     env["GOOGLE_APPLICATION_CREDENTIALS"] = str(tmp_path / "absent-key.json")  # ADC fails here, offline
     result = subprocess.run(
         [sys.executable, "-m", "query", "--lake-root", f"gs://{BUCKET}/lake", "-c", "SELECT 1;"],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, env=env, timeout=120,
+        capture_output=True, text=True, cwd=child_cwd, env=env, timeout=120,
     )  # fmt: skip
 
     assert result.returncode == 2
