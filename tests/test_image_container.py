@@ -31,14 +31,22 @@ from typing import Any
 import pytest
 
 from bench.dumpserver import DumpServer
-from bench.ports import free_port
 from spark.catalog import DUMPS as SPECS
 from spark.tables import CURATED, MARTS
 from tests.conftest import SampleLake
 from tests.docker_engine import Docker, docker_engine, in_network_namespace
 from tests.image_build import Built, base_image, build_image
 from tests.luigid_server import scheduler_api
-from tests.pipeline_helpers import DUMPS, RELEASE, pipeline_settings, read_table, sample_release
+from tests.pipeline_helpers import (
+    DUMPS,
+    RELEASE,
+    child_folder,
+    luigi_command,
+    pipeline_settings,
+    read_table,
+    sample_release,
+    write_config_file,
+)
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -90,7 +98,6 @@ class Deployment:
 
     docker: Docker
     container: str  # id
-    luigid_port: int
     lake: Path
     source: Path
     secret: str
@@ -107,6 +114,17 @@ class Deployment:
             pid, lambda: DumpServer(self.source, release=RELEASE, dumps=DUMPS, port=DUMP_PORT)
         )
         self.server.start()
+
+    @property
+    def luigid_port(self) -> int:
+        """The 127.0.0.1 port docker published luigid on: one it chose free (`-p 127.0.0.1::8082`), so
+        nothing can take it between choosing and binding; asked each time, as a restart may change it."""
+        published = self.docker.run("port", self.container, "8082/tcp", check=False).stdout.split()
+        if not published:
+            raise ConnectionRefusedError(f"luigid's port is not published: {self.container} is not running")
+        host, _, port = published[0].rpartition(":")
+        assert host == "127.0.0.1", published
+        return int(port)
 
     def inspect(self, template: str) -> str:
         return self.docker.run("inspect", "--format", template, self.container).stdout.strip()
@@ -177,9 +195,47 @@ def at_a_safe_second() -> None:
         time.sleep(61 - second)
 
 
+@dataclass
+class LocalRun:
+    """The same release run by `luigi --module tasks` on this machine, in a child process: the oracle for the
+    container's tables."""
+
+    process: subprocess.Popen
+    lake: SampleLake
+    log: Path
+
+    def finished(self, timeout: float) -> SampleLake:
+        """The run's lake, once the run has ended well (waiting up to `timeout` seconds for it)."""
+        returncode = self.process.wait(timeout=timeout)
+        assert returncode == 0, self.log.read_text()[-4000:]
+        return self.lake
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
+    """A local run of the release, started first, so that it runs while the image builds and cron waits
+    for its minute (the session's sample lake runs two releases, this one only what the container runs)."""
+    root = tmp_path_factory.mktemp("local-run")
+    source = sample_release(root / "source")
+    with DumpServer(source, release=RELEASE, dumps=DUMPS) as server:
+        config = write_config_file(root / "luigi.cfg", pipeline_settings(server.url, root / "lake"))
+        command, environment = luigi_command(config, "OpenLibraryPipeline", "--release", RELEASE)
+        log = root / "run.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command, cwd=child_folder(root), env=environment, stdout=out, stderr=subprocess.STDOUT
+            )
+        try:
+            yield LocalRun(process, SampleLake(root=root / "lake", release=RELEASE, source=source), log)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
 @pytest.fixture(scope="module")
 def deployment(
-    docker: Docker, image: Built, tmp_path_factory: pytest.TempPathFactory
+    local_run: LocalRun, docker: Docker, image: Built, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Deployment]:
     root = tmp_path_factory.mktemp("deployment")
     lake = root / "lake"
@@ -191,13 +247,12 @@ def deployment(
     env_file = root / "container.env"
     env_file.write_text(container_environment(secret))
     volume = docker.run("volume", "create").stdout.strip()
-    luigid_port = free_port()
     at_a_safe_second()
     container = docker.run(
-        "run", "--detach", "-p", f"127.0.0.1:{luigid_port}:8082", "-v", f"{volume}:/var/lib/luigid",
+        "run", "--detach", "-p", "127.0.0.1::8082", "-v", f"{volume}:/var/lib/luigid",
         "-v", f"{lake}:/lake", "--env-file", str(env_file), image.image_id,
     ).stdout.strip()  # fmt: skip
-    deployment = Deployment(docker, container, luigid_port, lake, sample_release(root / "source"), secret)
+    deployment = Deployment(docker, container, lake, sample_release(root / "source"), secret)
     try:
         deployment.serve()
         deployment.marks["started"] = 0
@@ -273,7 +328,7 @@ def test_docker_stop_during_a_transform_stops_the_run_with_nothing_marked_comple
 
 
 def test_after_docker_start_the_next_cron_run_completes_the_release(
-    deployment: Deployment, sample_lake: SampleLake, say: Callable[[str], None]
+    deployment: Deployment, local_run: LocalRun, say: Callable[[str], None]
 ) -> None:
     deployment.docker.run("start", deployment.container)
     deployment.serve()
@@ -289,10 +344,11 @@ def test_after_docker_start_the_next_cron_run_completes_the_release(
     assert sorted({task["name"] for task in done_tasks.values()}) == [
         "BuildMarts", "IngestDump", "OpenLibraryPipeline", "RunReport", "TransformDump"
     ]  # fmt: skip
+    local_lake = local_run.finished(timeout=300)
     for area, names in (("curated", CURATED), ("marts", MARTS), ("quarantine", DUMPS)):
         for name in names:
             container_rows = comparable(read_table(deployment.lake / area / RELEASE / name))
-            local_rows = comparable(sample_lake.rows(area, name))
+            local_rows = comparable(local_lake.rows(area, name))
             assert container_rows == local_rows, (area, name)
     report = json.loads((deployment.lake / "reports" / RELEASE / "report.json").read_text())
     assert report["release"] == RELEASE
