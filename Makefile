@@ -138,6 +138,8 @@ CRON ?= 0 6 2-8 * *
 CLUSTER_NAME ?= openlibrary
 SPARK_RUNNER ?= dataproc
 BIGQUERY ?= false
+# Mailed when a run fails (terraform/compute alerting.tf); empty: no mail, incidents in the console only
+ALERT_EMAIL ?=
 BQ_RELEASE ?=
 
 TF_STORAGE := terraform -chdir=terraform/storage
@@ -148,7 +150,8 @@ COMPUTE_IMAGE = $(IMAGE_NAME):$(IMAGE_TAG)
 # lake_bucket and lake_root are shell variables of the recipe, read from the storage stack's outputs.
 COMPUTE_VARS = -var project_id=$(PROJECT_ID) -var region=$(REGION) -var zone=$(ZONE) \
   -var lake_bucket="$$lake_bucket" -var lake_root="$$lake_root" -var image=$(COMPUTE_IMAGE) \
-  -var cron_schedule="$(CRON)" -var cluster_name=$(CLUSTER_NAME) -var spark_runner=$(SPARK_RUNNER)
+  -var cron_schedule="$(CRON)" -var cluster_name=$(CLUSTER_NAME) -var spark_runner=$(SPARK_RUNNER) \
+  -var alert_email="$(ALERT_EMAIL)"
 # Sets lake_bucket and lake_root from the storage stack, or leaves them empty when it has none (terraform
 # prints a warning on stdout and exits 0 when there is no state, so the values are checked).
 READ_STORAGE_OUTPUTS = lake_bucket=$$($(TF_STORAGE) output -raw lake_bucket 2>/dev/null) || lake_bucket=; \

@@ -100,7 +100,7 @@ def compute_vars(lake_bucket: str, lake_root: str, image: str) -> list[str]:
     return ["-var", "project_id=p", "-var", "region=europe-west1", "-var", "zone=europe-west1-b",
             "-var", f"lake_bucket={lake_bucket}", "-var", f"lake_root={lake_root}", "-var", f"image={image}",
             "-var", "cron_schedule=0 6 2-8 * *", "-var", "cluster_name=openlibrary",
-            "-var", "spark_runner=dataproc"]  # fmt: skip
+            "-var", "spark_runner=dataproc", "-var", "alert_email="]  # fmt: skip
 
 
 IMAGE = "europe-west1-docker.pkg.dev/p/openlibrary/pipeline:abc1234"
@@ -211,6 +211,7 @@ def test_variables_override_every_flag(cloud: FakeCloud) -> None:
         "apply-storage", "apply-compute", "PROJECT_ID=proj-1", "REGION=us-east1", "BUCKET_NAME=my-lake",
         "BIGQUERY=true", "BQ_RELEASE=2026-10-31", "IMAGE_NAME=registry.example/pipe", "IMAGE_TAG=v2",
         "CRON=15 3 * * 1", "CLUSTER_NAME=batch", "SPARK_RUNNER=serverless", "ZONE=us-east1-c",
+        "ALERT_EMAIL=ops@example.com",
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     calls = cloud.calls()
@@ -223,6 +224,7 @@ def test_variables_override_every_flag(cloud: FakeCloud) -> None:
         "-var", "zone=us-east1-c", "-var", f"lake_bucket={OUTPUTS['lake_bucket']}",
         "-var", f"lake_root={OUTPUTS['lake_root']}", "-var", "image=registry.example/pipe:v2",
         "-var", "cron_schedule=15 3 * * 1", "-var", "cluster_name=batch", "-var", "spark_runner=serverless",
+        "-var", "alert_email=ops@example.com",
     )  # fmt: skip
 
 

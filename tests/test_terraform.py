@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import tomllib
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -191,6 +191,8 @@ RESOURCE_API: dict[str, str | None] = {
     "google_bigquery_dataset": "bigquery.googleapis.com",
     "google_bigquery_table": "bigquery.googleapis.com",
     "google_bigquery_dataset_iam_member": "bigquery.googleapis.com",
+    "google_monitoring_notification_channel": "monitoring.googleapis.com",
+    "google_monitoring_alert_policy": "monitoring.googleapis.com",
     "terraform_data": None,
 }
 # What the deployed pipeline calls in the compute stack's project besides its resources' APIs.
@@ -205,7 +207,12 @@ RUNTIME_API = {
 # Variables that create every optional resource of a stack (count / for_each gates).
 EVERYTHING = {
     "storage": {**STORAGE_VARS, "create_bigquery": "true", "bigquery_release": "2026-10-31"},
-    "compute": {**COMPUTE_VARS, "spark_runner": "dataproc", "operators": '["user:alice@example.com"]'},
+    "compute": {
+        **COMPUTE_VARS,
+        "spark_runner": "dataproc",
+        "operators": '["user:alice@example.com"]',
+        "alert_email": "ops@example.com",
+    },
 }
 ALWAYS_ON = {"serviceusage.googleapis.com"}
 
@@ -392,6 +399,8 @@ BAD_INPUTS = [
     ("compute", {"serverless_runtime_version": "latest"}, "serverless_runtime_version must be a major.minor"),
     ("compute", {"dataproc_image_version": "latest"}, "dataproc_image_version must be a Dataproc image"),
     ("compute", {"dataproc_image_version": "2.3-debian"}, "dataproc_image_version must be a Dataproc image"),
+    ("compute", {"alert_email": "ops"}, "alert_email must be one e-mail address"),
+    ("compute", {"alert_email": "a@example.com, b@example.com"}, "alert_email must be one e-mail address"),
 ]
 
 
@@ -421,6 +430,7 @@ def test_validation_rejects_bad_input(
         ("compute", {"operators": '["user:alice@example.com", "group:ops@example.com"]'}),
         ("compute", {"dataproc_image_version": "2.3", "serverless_runtime_version": "3.0"}),
         ("compute", {"dataproc_image_version": "2.3.13-ubuntu22"}),
+        ("compute", {"alert_email": "ops+openlibrary@example.com"}),
     ],
 )
 def test_validation_accepts_good_input(stack: str, overrides: dict[str, str], scratch: Path) -> None:
@@ -880,6 +890,41 @@ def test_tunnel_and_log_commands_reach_the_vm_through_iap(compute: Stack, scratc
     assert logs == [*ssh, "--command", "sudo docker logs --follow --tail 200 openlibrary"]
     for name in ("luigid_tunnel_command", "container_logs_command"):
         assert compute.outputs[name]["value"] == f"${{local.{name}}}"
+
+
+def test_a_failed_run_alerts_on_its_failure_summary(compute: Stack, scratch: Path) -> None:
+    """The alert matches what the container really prints when a run fails: the head of
+    docker/failure_summary.py's summary, and run-pipeline's fallback line when the summary itself fails,
+    in the container's log as the VM's logging agent writes it (cos_containers, jsonPayload.message)."""
+    marker = evaluate_ok("compute", "local.run_failed_marker", COMPUTE_VARS, scratch)
+    head = docker_module("failure_summary").summary(
+        "", 30, "latest", "2026-11-03T06:00:00Z", datetime.now(UTC)
+    )[0]
+    assert marker in head, head
+    run_pipeline = (TERRAFORM.parent / "docker" / "run-pipeline").read_text()
+    assert f"{marker}: exit code" in run_pipeline
+
+    policy = compute.resource("google_monitoring_alert_policy", "run_failed")
+    (condition,) = policy["conditions"]
+    terms = condition["condition_matched_log"][0]["filter"]
+    assert "${google_compute_instance.luigi.instance_id}" in terms, "only this VM's container"
+    assert "logs/cos_containers" in terms
+    assert 'jsonPayload.message:\\"${local.run_failed_marker}\\"' in terms
+    (strategy,) = policy["alert_strategy"]
+    assert strategy["notification_rate_limit"], "Cloud Monitoring refuses a log-match alert without one"
+    assert "--log-driver" not in evaluate_ok("compute", "local.cloud_init", COMPUTE_VARS, scratch), (
+        "the logging agent reads the json-file logs of the container"
+    )
+
+
+def test_alert_email_adds_the_only_notification_channel(compute: Stack) -> None:
+    channel = compute.resource("google_monitoring_notification_channel", "email")
+    assert channel["count"] == '${var.alert_email == "" ? 0 : 1}'
+    assert channel["type"] == "email"
+    assert channel["labels"] == {"email_address": "${var.alert_email}"}
+    policy = compute.resource("google_monitoring_alert_policy", "run_failed")
+    assert policy["notification_channels"] == "${google_monitoring_notification_channel.email[*].id}"
+    assert compute.variables["alert_email"]["default"] == ""
 
 
 # --- compute: Dataproc ---

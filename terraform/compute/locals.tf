@@ -124,7 +124,12 @@ locals {
     "artifactregistry.googleapis.com",     # the image pull grant; the VM pulls the image
     "dataproc.googleapis.com",             # the cluster; the runner's jobs, clusters and batches
     "logging.googleapis.com",              # the VM's and Dataproc's logs
+    "monitoring.googleapis.com",           # the failed-run alert and its e-mail channel (alerting.tf)
   ])
+
+  # The head of the container's failure summary (docker/failure_summary.py, docker/run-pipeline): what
+  # the failed-run alert matches in the container's log.
+  run_failed_marker = "PIPELINE RUN FAILED"
 
   # The Dataproc calls runners/dataproc.py makes as the VM's service account, each mapped to the permission
   # the Dataproc IAM page lists for it (https://cloud.google.com/dataproc/docs/concepts/iam/iam):

@@ -226,3 +226,14 @@ variable "labels" {
   type        = map(string)
   default     = { app = "openlibrary-pipeline" }
 }
+
+variable "alert_email" {
+  description = "Address mailed when a pipeline run fails (the container printed its failure summary): a Cloud Monitoring email channel on the log-based alert of alerting.tf. Empty: no channel; the alert's incidents are still listed in the console."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alert_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be one e-mail address such as ops@example.com, or empty for no notification channel."
+  }
+}
