@@ -25,10 +25,12 @@ MAX_ERROR_LINES = 3  # wrapped lines per error message
 MAX_SUMMARY_LINES = 10  # lines of luigi's execution summary
 SUMMARY_MARK = "===== Luigi Execution Summary ====="
 
-# Luigi's own lines naming a task that failed to run, or whose requires()/complete() raised.
-_FAILED = re.compile(r"^ERROR: \[pid \d+\] Worker .*? failed\s+(?P<task>\S.*)$")
+# Luigi's own lines naming a task that failed to run, or whose requires()/complete() raised; the pipeline's
+# own errors (tasks/errors.py) end the line with ": {message}" instead of a traceback below it.
+_FAILED = re.compile(r"^ERROR: \[pid \d+\] Worker .*? failed\s+(?P<task>\S.*?\))(?:: (?P<error>.+))?$")
 _UNSCHEDULED = re.compile(
-    r"^\w+: Will not run (?P<task>.+?) or any dependencies due to error in (?P<where>.+)$"
+    r"^\w+: Will not run (?P<task>.+?) or any dependencies due to error in (?P<where>\S+ method):?"
+    r"(?: (?P<error>.+))?$"
 )
 _LOG_LINE = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL):")
 _CHAINED = ("During handling of the above exception", "The above exception was the direct cause")
@@ -64,9 +66,10 @@ def failures(lines: Sequence[str]) -> list[Failure]:
     found = []
     for index, line in enumerate(lines):
         if match := _FAILED.match(line):
-            found.append(Failure(match["task"].strip(), exception_after(lines, index) or "failed"))
+            error = match["error"] or exception_after(lines, index) or "failed"
+            found.append(Failure(match["task"].strip(), error))
         elif match := _UNSCHEDULED.match(line):
-            error = exception_after(lines, index) or f"error in {match['where']}"
+            error = match["error"] or exception_after(lines, index) or f"error in {match['where']}"
             found.append(Failure(match["task"].strip(), error))
     return found
 

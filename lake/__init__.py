@@ -1,6 +1,6 @@
 """The lake: one filesystem and target API, chosen by the root URL (a local path or gs://)."""
 
-from lake.base import Lake
+from lake.base import Lake, LakeError
 from lake.local import LocalLake
 
 
@@ -22,4 +22,4 @@ def open_lake(root: str, upload_chunk_bytes: int | None = None, retry_s: float |
     return LocalLake(root.removeprefix("file://"))
 
 
-__all__ = ["Lake", "open_lake"]
+__all__ = ["Lake", "LakeError", "open_lake"]

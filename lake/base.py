@@ -12,6 +12,11 @@ import luigi.target
 FLAG = "_SUCCESS"
 
 
+class LakeError(OSError):
+    """The lake can't be used as configured (its root can't be created or written); the message says which
+    root and what to set instead."""
+
+
 class Lake(abc.ABC):
     """A data lake rooted at one URL. Paths below the root are given as parts: lake.url("raw", release)."""
 
@@ -62,6 +67,11 @@ class Lake(abc.ABC):
             raise ValueError(f"refusing to remove the lake root {self.root} or what is above it: {parts}")
         if self.exists(*parts):
             self.fs.remove(self.url(*parts), recursive=True)
+
+    def check_writable(self) -> None:
+        """Raise LakeError unless this process can write below the root. A lake without a cheap check
+        (GCS) reports a refused write at the first write instead."""
+        return None
 
     @abc.abstractmethod
     def open_write(self, *parts: str) -> AbstractContextManager[BinaryIO]:

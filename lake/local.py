@@ -11,7 +11,7 @@ import luigi
 import luigi.format
 from luigi.local_target import LocalFileSystem
 
-from lake.base import Lake
+from lake.base import Lake, LakeError
 
 
 def _file_mode() -> int:
@@ -45,13 +45,30 @@ class LocalLake(Lake):
     def target(self, *parts: str) -> luigi.LocalTarget:
         return luigi.LocalTarget(self.url(*parts), format=luigi.format.Nop)
 
+    def check_writable(self) -> None:
+        """Create the root if need be and a temporary file in it, removed again."""
+        fd, tmp_path = self._create_temporary(self.url("_write_check"))
+        os.close(fd)
+        os.unlink(tmp_path)
+
+    def _create_temporary(self, path: str) -> tuple[int, str]:
+        """A new hidden file beside `path`, its folders created: (fd, its path); LakeError if it can't be."""
+        folder, name = os.path.split(path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            return tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        except OSError as error:
+            where = "" if error.filename in (None, self.root) else f" ({error.filename})"
+            raise LakeError(
+                f"can't write the lake {self.root}: {error.strerror or error}{where}; "
+                "set [lake] root (LAKE_ROOT, --lake-root) to a folder this user can create and write"
+            ) from error
+
     @contextmanager
     def open_write(self, *parts: str) -> Iterator[BinaryIO]:
         """Write beside the destination under a hidden temporary name; rename on success, delete on error."""
         path = self.url(*parts)
-        folder, name = os.path.split(path)
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp_path = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        fd, tmp_path = self._create_temporary(path)
         os.fchmod(fd, _FILE_MODE)  # mkstemp's 0600 would hide reports from other users of the lake
         try:
             with os.fdopen(fd, "wb") as out:

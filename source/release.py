@@ -81,8 +81,33 @@ def _head(session: requests.Session, url: str, timeout: float, follow: bool) -> 
             response = session.get(url, allow_redirects=follow, timeout=timeout, stream=True)
             response.close()
     except requests.RequestException as error:
-        raise ReleaseError(f"{url}: {error}") from error
+        raise ReleaseError(f"{url}: {unreachable_reason(error, timeout)}") from error
     return response
+
+
+def unreachable_reason(error: BaseException | None, timeout: float) -> str:
+    """Why a request got no answer, in a few words: "can't connect (Connection refused)", "no answer within
+    60 s"; the system's reason is the one of the innermost OSError naming one (urllib3 wraps it twice)."""
+    if isinstance(error, requests.Timeout):
+        return f"no answer within {timeout:g} s"
+    if isinstance(error, requests.ConnectionError):
+        return f"can't connect ({_system_reason(error) or error})"
+    return str(error)
+
+
+def _system_reason(error: BaseException) -> str | None:
+    """The strerror of the first OSError with one among `error`'s causes, contexts and urllib3 reasons."""
+    seen: list[BaseException] = []
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or any(current is old for old in seen):
+            continue
+        seen.append(current)
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        pending += [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+    return None
 
 
 class _Unusable(Exception):
@@ -123,7 +148,7 @@ def _remote_size(session: requests.Session, url: str, timeout: float) -> int:
     try:
         response = _head(session, url, timeout, follow=True)
     except ReleaseError as error:
-        raise _Unusable(f"could not be checked: {error.__cause__}") from error
+        raise _Unusable(f"could not be checked: {unreachable_reason(error.__cause__, timeout)}") from error
     if response.status_code == 404:
         raise _Unusable("is missing (HTTP 404)")
     if response.status_code != 200:

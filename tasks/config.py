@@ -10,6 +10,7 @@ itself, which then applies them (see is_luigi_command).
 """
 
 import configparser
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -23,8 +24,10 @@ import luigi.notifications
 from dotenv import load_dotenv
 
 from spark import catalog
+from tasks.errors import CheckedOnCommandLine, SettingError
 
 DUMPS = tuple(catalog.DUMPS)
+_ACCEPTED_DUMPS = ", ".join(DUMPS)
 
 
 class OptionalDictParameter(luigi.DictParameter):
@@ -32,6 +35,46 @@ class OptionalDictParameter(luigi.DictParameter):
 
     def parse(self, source: str) -> Any:
         return super().parse(source.strip() or "{}")
+
+
+class DumpParameter(CheckedOnCommandLine, luigi.ChoiceParameter):
+    """One dump's name."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=DUMPS, **kwargs)
+
+    def normalize(self, x: Any) -> str:
+        if x not in DUMPS:
+            raise SettingError(f"not a dump; use one of {_ACCEPTED_DUMPS}")
+        return str(x)
+
+
+class DumpsParameter(CheckedOnCommandLine, luigi.ListParameter):
+    """Dumps by name, given as `authors,works` or as a JSON list `["authors", "works"]`."""
+
+    _ACCEPTED = f"use any of {_ACCEPTED_DUMPS}, as authors,works or a JSON list"
+
+    def parse(self, x: str) -> tuple[str, ...]:
+        text = x.strip()
+        if text.startswith("["):
+            try:
+                names = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise SettingError(f"not a JSON list ({error.msg}); {self._ACCEPTED}") from None
+        else:
+            names = [name.strip() for name in text.split(",")] if text else []
+        return self.normalize(names)
+
+    def normalize(self, x: Any) -> tuple[str, ...]:
+        names = list(x) if isinstance(x, list | tuple) else None
+        if not names:
+            raise SettingError(f"no dumps given; {self._ACCEPTED}")
+        for name in names:
+            if name not in DUMPS:
+                raise SettingError(f"{name!r} is not a dump; {self._ACCEPTED}")
+            if names.count(name) > 1:
+                raise SettingError(f"{name!r} is given twice; {self._ACCEPTED}")
+        return tuple(names)
 
 
 class openlibrary(luigi.Config):
@@ -43,8 +86,9 @@ class openlibrary(luigi.Config):
         default="https://archive.org/metadata",
         description="archive.org metadata API listing each release file's md5; empty: skip that check",
     )
-    dumps = luigi.ListParameter(
-        default=list(DUMPS), description=f"Dumps to process, any of {', '.join(DUMPS)}"
+    dumps = DumpsParameter(
+        default=DUMPS,
+        description=f"Dumps to process, any of {_ACCEPTED_DUMPS}: authors,works or a JSON list",
     )
     timeout_s = luigi.FloatParameter(
         default=60.0, significant=False, description="Seconds to wait for Open Library's servers per request"
@@ -227,15 +271,17 @@ def environment_settings() -> Iterator[tuple[str, str, str]]:
             yield section, name, f"{section}_{name}".upper()
 
 
-def apply_environment(dotenv_path: str | None = None) -> None:
+def apply_environment(dotenv_path: str | None = None) -> dict[tuple[str, str], str]:
     """Load `.env` (of the working folder unless `dotenv_path` is given), then let SECTION_KEY environment
-    variables override luigi.cfg (the CLI still wins). For the command-line entry points.
+    variables override luigi.cfg (the CLI still wins). For the command-line entry points. Returns the
+    variable that set each (section, key) it set.
 
     An environment value is taken verbatim: no `%` or `${...}` interpolation.
     """
     load_dotenv(dotenv_path or os.path.join(os.getcwd(), ".env"), override=False, interpolate=False)
     config = luigi.configuration.get_config()
     overrides = _verbatim_overrides(config)
+    applied: dict[tuple[str, str], str] = {}
     for section, name, variable in environment_settings():
         value = os.environ.get(variable)
         if value is not None:
@@ -243,6 +289,8 @@ def apply_environment(dotenv_path: str | None = None) -> None:
                 config.add_section(section)
             overrides.verbatim.add((section, name))
             config.set(section, name, value)
+            applied[section, name] = variable
+    return applied
 
 
 def is_luigi_command() -> bool:

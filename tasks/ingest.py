@@ -4,8 +4,6 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-import luigi
-
 from lake import Lake
 from source.checksums import Published, published_checksum
 from source.download import open_stream
@@ -43,7 +41,7 @@ class IngestDump(LakeStage):
     """
 
     release = ReleaseParameter(default="latest", description="Release date YYYY-MM-DD, or latest")
-    dump = luigi.ChoiceParameter(choices=config.DUMPS, description="Which dump file")
+    dump = config.DumpParameter(description="Which dump file")
 
     marker = "manifest"
 

@@ -4,6 +4,7 @@ import luigi
 
 from source.release import check_release
 from tasks import config
+from tasks.context import lake_at
 from tasks.ingest import IngestDump
 from tasks.release import ReleaseParameter
 from tasks.report import RunReport
@@ -13,8 +14,9 @@ from tasks.stage import lake_parameter, task_repr
 class OpenLibraryPipeline(luigi.WrapperTask):
     """Runs RunReport for the release, which pulls BuildMarts, TransformDump and IngestDump for each dump.
 
-    Before anything runs, every dump still to be ingested is checked at the source: a release with a
-    missing or empty (20-byte gzip) file is refused with an error naming the file.
+    Before anything runs, every dump still to be ingested is checked at the source: a release with a missing
+    or empty (20-byte gzip) file is refused with an error naming the file. Then a lake that can't be written
+    is refused.
     """
 
     release = ReleaseParameter(
@@ -23,17 +25,17 @@ class OpenLibraryPipeline(luigi.WrapperTask):
     lake = lake_parameter()
 
     def requires(self) -> RunReport:
+        report = RunReport(release=self.release, lake=self.lake)
         self._check_source()
-        return RunReport(release=self.release, lake=self.lake)
+        if not report.complete():  # after the source: a refused release leaves no trace in the lake
+            lake_at(self.lake).check_writable()
+        return report
 
     def __repr__(self) -> str:
         return task_repr(self)
 
     def _check_source(self) -> None:
         settings = config.openlibrary()
-        unknown = sorted(set(settings.dumps) - set(config.DUMPS))
-        if unknown:
-            raise ValueError(f"unknown dumps in [openlibrary] dumps: {unknown}; known: {list(config.DUMPS)}")
         pending = [
             dump
             for dump in settings.dumps

@@ -7,6 +7,7 @@ import luigi
 
 from source.release import ReleaseError, is_release_date, resolve_latest
 from tasks import config
+from tasks.errors import CheckedOnCommandLine, SettingError, refuse
 
 
 @functools.cache
@@ -26,12 +27,26 @@ def resolve_latest_release() -> str:
     return _resolve_latest(settings.base_url.rstrip("/"), tuple(settings.dumps), settings.timeout_s)
 
 
-class ReleaseParameter(luigi.Parameter):
-    """A release date YYYY-MM-DD, or `latest`: resolved at scheduling time, so every task carries the date."""
+class ReleaseParameter(CheckedOnCommandLine, luigi.Parameter):
+    """A release date YYYY-MM-DD, or `latest`: resolved at scheduling time, so every task carries the date.
+
+    In the luigi command, a `latest` that can't be resolved (the source unreachable, links that disagree)
+    refuses the command in one line, with [retcode] scheduling_error, as a refused release does.
+    """
+
+    def parse(self, x: str) -> str:
+        if x != "latest" and not is_release_date(str(x)):
+            raise SettingError("not a date; use YYYY-MM-DD or latest")
+        return str(x)
 
     def normalize(self, x: str) -> str:
         if x == "latest":
-            return resolve_latest_release()
+            try:
+                return resolve_latest_release()
+            except ReleaseError as error:
+                if config.is_luigi_command():
+                    refuse(f"release latest refused: {error}")
+                raise
         if not is_release_date(str(x)):
-            raise ValueError(f"release must be a date YYYY-MM-DD or 'latest', got {x!r}")
+            raise SettingError(f"release {x!r}: not a date; use YYYY-MM-DD or latest")
         return str(x)

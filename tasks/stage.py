@@ -12,6 +12,7 @@ from spark.contracts import JobArgs
 from tasks import config
 from tasks.completion import complete_with_inputs
 from tasks.context import current_runner, lake_at
+from tasks.errors import describe_failure
 from tasks.progress import ProgressReport, SparkJobProgress
 
 
@@ -68,6 +69,10 @@ class LakeStage(luigi.Task):
 
     def __repr__(self) -> str:
         return task_repr(self)
+
+    def on_failure(self, exception: BaseException) -> str:
+        """What the scheduler (and a failure e-mail) is told: a user error's one line, else the traceback."""
+        return describe_failure(exception) or super().on_failure(exception)
 
     def output(self) -> dict[str, luigi.Target]:
         lake = self.open_lake()

@@ -10,8 +10,10 @@ from tests.pipeline_helpers import DUMPS, RELEASE, SCHEDULING_ERROR, TASK_FAILED
 
 
 def refusal(stderr: str) -> str:
-    """The line of luigi's output that gives the reason a release was refused."""
-    return next(line for line in stderr.splitlines() if "ReleaseError: release" in line).strip()
+    """The one line of luigi's output that gives the reason a release was refused (no traceback)."""
+    assert "Traceback" not in stderr, stderr[-2000:]
+    (line,) = [line for line in stderr.splitlines() if f"release {RELEASE} refused: " in line]
+    return line.split(" due to error in complete() method: ", 1)[-1].strip()
 
 
 @pytest.mark.reliability(8)
