@@ -63,6 +63,8 @@ FIELDS: dict[str, dict[str, str]] = {
     ),
     "redirects": _fields(location=TEXT),
 }  # fmt: skip
+# The one parse of each dump's JSON column (catalog.DumpSpec.json_schema names one).
+JSON_SCHEMAS: dict[str, T.StructType] = {name: parse_schema(fields) for name, fields in FIELDS.items()}
 
 
 # ---------------------------------------------------------------------------------------------- classify
@@ -138,7 +140,7 @@ def classify_records(lines: DataFrame, dump: str) -> DataFrame:
     )
     parsed = columns.select(
         "*",
-        F.from_json("json", parse_schema(fields), PERMISSIVE).alias("typed"),
+        F.from_json("json", JSON_SCHEMAS[DUMPS[dump].json_schema], PERMISSIVE).alias("typed"),
         (F.col("json") != F.col("given")).alias("nul_removed"),
     ).drop("given")
     checks = [
