@@ -263,7 +263,8 @@ def _author_entries(good: DataFrame, key: str) -> DataFrame:
 def works_tables(good: DataFrame) -> dict[str, DataFrame]:
     works = good.select(
         F.col("key").alias("work_key"),
-        *_records("title", "subtitle", "first_publish_date", "description", *SUBJECT_FIELDS, "covers"),
+        *_records("title", "subtitle", "first_publish_date", "description", *SUBJECT_FIELDS),
+        F.coalesce(_record("covers"), F.array().cast("array<bigint>")).alias("covers"),  # [] when absent
         *_stamps(),
     )
     work_authors = _author_entries(good, "work_key").select(
@@ -283,7 +284,7 @@ def editions_tables(good: DataFrame) -> dict[str, DataFrame]:
         publish_year(_record("publish_date")).alias("publish_year"),
         integer(_record("number_of_pages")).alias("number_of_pages"),
         _record("physical_format").alias("physical_format"),
-        language_codes(_record("languages")).alias("languages"),
+        language_codes(F.coalesce(_record("languages"), F.array().cast("array<string>"))).alias("languages"),
         *_records("isbn_10", "isbn_13", "lccn", "oclc_numbers", "ocaid"),
         *_stamps(),
     )
