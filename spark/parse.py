@@ -2,27 +2,37 @@
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+_TEXT_OBJECT = T.StructType(
+    [T.StructField("value", T.StringType()), T.StructField("_corrupt", T.StringType())]
+)
 
 
 def text_value(column: Column) -> Column:
     """A text field given as a plain string or as {"type": "/type/text", "value": ...}: the plain string.
 
-    Object-valued fields arrive as their raw JSON text (the parse schema declares them as strings).
+    Object-valued fields arrive as their raw JSON text (the parse schema declares them as strings); an object
+    with no `value` is null, not its JSON text. Text that starts with "{" but is not JSON stays as it is.
     """
-    return F.when(column.startswith("{"), F.coalesce(F.get_json_object(column, "$.value"), column)).otherwise(
-        column
+    parsed = F.when(
+        column.startswith("{"),
+        F.from_json(column, _TEXT_OBJECT, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"}),
     )
+    return F.when(parsed.isNotNull() & parsed["_corrupt"].isNull(), parsed["value"]).otherwise(column)
+
+
+def subject_name(key: Column) -> Column:
+    """A subject key ("/subjects/science_fiction", "/subjects/place:new_york") as its name ("science
+    fiction", "new york"): the kind prefix (place:, person:, time:) dropped, underscores as spaces."""
+    name = F.regexp_extract(key, r"^/subjects/(?:(?:place|person|time):)?(.+)$", 1)
+    return F.when(name != "", F.regexp_replace(name, "_", " "))
 
 
 def key_of(column: Column) -> Column:
     """A reference given as {"key": "/authors/OL1A"} or as the plain key string: the key, or null."""
     key = F.when(column.startswith("{"), F.get_json_object(column, "$.key")).otherwise(column)
     return F.when(F.trim(key) != "", key)
-
-
-def keys_of(column: Column) -> Column:
-    """An array of references: their keys, in order, without the entries that name none."""
-    return F.filter(F.transform(F.coalesce(column, F.array()), key_of), lambda key: key.isNotNull())
 
 
 def timestamp_of(column: Column) -> Column:
@@ -36,48 +46,11 @@ def publish_year(column: Column) -> Column:
     return F.when(year != "", year.cast("int"))
 
 
-def language_codes(column: Column) -> Column:
-    """[{"key": "/languages/eng"}] as ["eng"]."""
-    return F.transform(keys_of(column), lambda key: F.regexp_extract(key, r"([^/]+)$", 1))
-
-
-def integers(column: Column) -> Column:
-    """An array of JSON values as bigints, leaving out the ones that are not integers."""
-    return F.filter(
-        F.transform(
-            F.coalesce(column, F.array()),
-            lambda value: F.when(F.trim(value).rlike(r"^-?[0-9]{1,18}$"), F.trim(value).cast("bigint")),
-        ),
-        lambda value: value.isNotNull(),
-    )
+def language_codes(keys: Column) -> Column:
+    """Language keys ["/languages/eng"] as codes ["eng"]."""
+    return F.transform(keys, lambda key: F.regexp_extract(key, r"([^/]+)$", 1))
 
 
 def integer(column: Column) -> Column:
     """A JSON value as an int when it is one (120 or "120"), else null."""
     return F.when(F.trim(column).rlike(r"^-?[0-9]{1,9}$"), F.trim(column).cast("int"))
-
-
-def isbn10_to_13(isbn10: Column) -> Column:
-    """A cleaned ISBN-10 (nine digits + check character) as ISBN-13: prefix 978, check digit recomputed."""
-    core = F.concat(F.lit("978"), isbn10.substr(F.lit(1), F.lit(9)))
-    weighted = F.aggregate(
-        F.sequence(F.lit(0), F.lit(11)),
-        F.lit(0),
-        lambda total, i: (
-            total + core.substr(i + F.lit(1), F.lit(1)).cast("int") * F.when(i % 2 == 0, 1).otherwise(3)
-        ),
-    )
-    return F.concat(core, ((10 - weighted % 10) % 10).cast("string"))
-
-
-def isbn13s(isbn_10: Column, isbn_13: Column) -> Column:
-    """Distinct ISBN-13s of an edition: hyphens/spaces removed, ISBN-10s converted, other shapes left out."""
-    cleaned = F.transform(
-        F.concat(F.coalesce(isbn_10, F.array()), F.coalesce(isbn_13, F.array())),
-        lambda value: F.upper(F.regexp_replace(value, r"[\s-]", "")),
-    )
-    converted = F.transform(
-        cleaned,
-        lambda x: F.when(x.rlike(r"^[0-9]{9}[0-9X]$"), isbn10_to_13(x)).when(x.rlike(r"^[0-9]{13}$"), x),
-    )
-    return F.array_distinct(F.filter(converted, lambda value: value.isNotNull()))

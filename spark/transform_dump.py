@@ -18,56 +18,53 @@ from pyspark.sql import types as T
 from spark import tables
 from spark.catalog import DUMPS
 from spark.contracts import TransformArgs
-from spark.jobio import Stopwatch, read_json, run_job, write_json
-from spark.parse import (
-    integer,
-    integers,
-    isbn13s,
-    key_of,
-    keys_of,
-    language_codes,
-    publish_year,
-    text_value,
-    timestamp_of,
+from spark.fields import (
+    AUTHORS,
+    ENTRY,
+    INTS,
+    KEYS,
+    MAP,
+    PERMISSIVE,
+    RAW,
+    SUBJECTS,
+    TEXT,
+    TEXTS,
+    parse_schema,
+    read_fields,
 )
+from spark.isbn import REFUSALS, isbn13s, refused
+from spark.jobio import Stopwatch, read_json, run_job, write_json
+from spark.parse import integer, language_codes, publish_year, timestamp_of
 from spark.progress import ProgressPrinter
 
-S = T.StringType()
-STRINGS = T.ArrayType(S)
-CORRUPT = "_corrupt"
 QUARANTINE_COLUMNS = ("line", "reason", "source_file")
-SHELVES = ("Want to Read", "Currently Reading", "Already Read")
+SHELVES = ("Want to Read", "Currently Reading", "Already Read", "Stopped Reading")  # Open Library's four
 
 
-def _json_schema(*fields: tuple[str, T.DataType]) -> T.StructType:
-    """What the job reads from a record's JSON. Fields whose JSON type varies are strings (raw JSON text)."""
-    return T.StructType(
-        [T.StructField(name, dtype) for name, dtype in fields]
-        + [T.StructField("revision", S), T.StructField("created", S), T.StructField("last_modified", S)]
-        + [T.StructField(CORRUPT, S)]
-    )
+def _fields(**kinds: str) -> dict[str, str]:
+    """A record's fields by kind (spark/fields.py), with the revision and timestamps every record has."""
+    return {**kinds, "revision": RAW, "created": TEXT, "last_modified": TEXT}
 
 
-AUTHOR_ENTRY = T.StructType([T.StructField(name, S) for name in ("author", "role", "type")])
-
-JSON_SCHEMAS: dict[str, T.StructType] = {
-    "authors": _json_schema(
-        ("name", S), ("personal_name", S), ("fuller_name", S), ("alternate_names", STRINGS),
-        ("birth_date", S), ("death_date", S), ("bio", S), ("remote_ids", T.MapType(S, S)),
+SUBJECT_FIELDS = ("subjects", "subject_places", "subject_people", "subject_times")
+FIELDS: dict[str, dict[str, str]] = {
+    "authors": _fields(
+        name=TEXT, personal_name=TEXT, fuller_name=TEXT, alternate_names=TEXTS, birth_date=TEXT,
+        death_date=TEXT, bio=TEXT, remote_ids=MAP,
     ),
-    "works": _json_schema(
-        ("title", S), ("subtitle", S), ("first_publish_date", S), ("description", S),
-        ("subjects", STRINGS), ("subject_places", STRINGS), ("subject_people", STRINGS),
-        ("subject_times", STRINGS), ("covers", STRINGS), ("authors", T.ArrayType(AUTHOR_ENTRY)),
+    "works": _fields(
+        title=TEXT, subtitle=TEXT, first_publish_date=TEXT, description=TEXT,
+        **dict.fromkeys(SUBJECT_FIELDS, SUBJECTS), covers=INTS, authors=AUTHORS,
     ),
-    "editions": _json_schema(
-        ("works", STRINGS), ("authors", STRINGS), ("title", S), ("subtitle", S), ("publishers", STRINGS),
-        ("publish_date", S), ("number_of_pages", S), ("physical_format", S), ("languages", STRINGS),
-        ("isbn_10", STRINGS), ("isbn_13", STRINGS), ("lccn", STRINGS), ("oclc_numbers", STRINGS),
-        ("ocaid", S),
+    "editions": _fields(
+        works=KEYS, authors=AUTHORS, title=TEXT, subtitle=TEXT, publishers=TEXTS, publish_date=TEXT,
+        number_of_pages=RAW, physical_format=TEXT, languages=KEYS, isbn_10=TEXTS, isbn_13=TEXTS, lccn=TEXTS,
+        oclc_numbers=TEXTS, ocaid=TEXT,
     ),
-    "redirects": _json_schema(("location", S)),
+    "redirects": _fields(location=TEXT),
 }  # fmt: skip
+# The one parse of each dump's JSON column (catalog.DumpSpec.json_schema names one).
+JSON_SCHEMAS: dict[str, T.StructType] = {name: parse_schema(fields) for name, fields in FIELDS.items()}
 
 
 # ---------------------------------------------------------------------------------------------- classify
@@ -129,9 +126,8 @@ EXTRA_CHECKS: dict[str, tuple[tuple[Callable[[], Column], str], ...]] = {
 
 def classify_records(lines: DataFrame, dump: str) -> DataFrame:
     """Typed dumps (five columns + JSON): line, source_file, key, record (parsed JSON), revision, reason."""
-    json_text = F.col("cols")[4]
-    cleaned = without_escaped_nul(json_text)
-    parsed = _columns(lines).select(
+    fields = FIELDS[DUMPS[dump].json_schema]
+    columns = _columns(lines).select(
         "line",
         "source_file",
         "utf8_valid",
@@ -139,27 +135,29 @@ def classify_records(lines: DataFrame, dump: str) -> DataFrame:
         F.col("cols")[0].alias("type"),
         F.col("cols")[1].alias("key"),
         F.col("cols")[2].alias("revision_column"),
-        F.from_json(
-            cleaned,
-            JSON_SCHEMAS[DUMPS[dump].json_schema],
-            {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT},
-        ).alias("record"),
-        (cleaned != json_text).alias("nul_removed"),
+        F.col("cols")[4].alias("given"),
+        without_escaped_nul(F.col("cols")[4]).alias("json"),
     )
+    parsed = columns.select(
+        "*",
+        F.from_json("json", JSON_SCHEMAS[DUMPS[dump].json_schema], PERMISSIVE).alias("typed"),
+        (F.col("json") != F.col("given")).alias("nul_removed"),
+    ).drop("given")
     checks = [
         (~F.col("utf8_valid"), tables.INVALID_UTF8),
         (F.col("n") != 5, tables.WRONG_COLUMN_COUNT),
-        (F.col("record").isNull() | F.col(f"record.{CORRUPT}").isNotNull(), tables.INVALID_JSON),
+        (~F.col("json_object"), tables.INVALID_JSON),
         (F.col("type") != DUMPS[dump].record_type, tables.UNEXPECTED_TYPE),
         (F.col("key").isNull() | (F.trim("key") == ""), tables.MISSING_KEY),
         (F.col("key").rlike(_CONTROL_CHARACTER), tables.INVALID_VALUE),
     ]
     checks += [(failed(), reason) for failed, reason in EXTRA_CHECKS.get(dump, ())]
-    return parsed.select(
+    return read_fields(parsed, fields).select(
         "line",
         "source_file",
         "key",
         "record",
+        "coerced",
         F.coalesce(integer(F.col("record.revision")), integer(F.col("revision_column"))).alias("revision"),
         F.coalesce(F.col("nul_removed"), F.lit(False)).alias("nul_removed"),
         _first_reason(*checks).alias("reason"),
@@ -211,7 +209,7 @@ def classify_rows(lines: DataFrame, dump: str) -> DataFrame:
         "utf8_valid",
         F.size("cols").alias("n"),
         F.col("cols")[0].alias("work_key"),
-        F.when(F.col("cols")[1] != "\\N", F.col("cols")[1]).alias("edition_key"),
+        F.when(~F.col("cols")[1].isin("", "\\N"), F.col("cols")[1]).alias("edition_key"),  # \N or '': null
         F.col("cols")[2].alias("value"),
         F.to_date(F.col("cols")[3], "yyyy-MM-dd").alias("day"),
         F.col("cols")[3].rlike(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").alias("day_shaped"),
@@ -243,65 +241,56 @@ def _stamps() -> list[Column]:
     ]
 
 
+def _records(*names: str) -> list[Column]:
+    return [_record(name).alias(name) for name in names]
+
+
 def authors_tables(good: DataFrame) -> dict[str, DataFrame]:
     authors = good.select(
         F.col("key").alias("author_key"),
-        *(text_value(_record(name)).alias(name) for name in ("name", "personal_name", "fuller_name")),
-        _record("alternate_names").alias("alternate_names"),
-        text_value(_record("birth_date")).alias("birth_date"),
-        text_value(_record("death_date")).alias("death_date"),
-        text_value(_record("bio")).alias("bio"),
-        _record("remote_ids").alias("remote_ids"),
+        *_records("name", "personal_name", "fuller_name", "alternate_names", "birth_date", "death_date"),
+        *_records("bio", "remote_ids"),
         *_stamps(),
     )
     return {"authors": authors}
 
 
+def _author_entries(good: DataFrame, key: str) -> DataFrame:
+    """One row per author entry of a record: its key, ordinal (position in the list) and the entry."""
+    return good.select(F.col("key").alias(key), F.posexplode(_record("authors")).alias("ordinal", "entry"))
+
+
 def works_tables(good: DataFrame) -> dict[str, DataFrame]:
     works = good.select(
         F.col("key").alias("work_key"),
-        text_value(_record("title")).alias("title"),
-        text_value(_record("subtitle")).alias("subtitle"),
-        text_value(_record("first_publish_date")).alias("first_publish_date"),
-        text_value(_record("description")).alias("description"),
-        *(
-            _record(name).alias(name)
-            for name in ("subjects", "subject_places", "subject_people", "subject_times")
-        ),
-        integers(_record("covers")).alias("covers"),
+        *_records("title", "subtitle", "first_publish_date", "description", *SUBJECT_FIELDS),
+        F.coalesce(_record("covers"), F.array().cast("array<bigint>")).alias("covers"),  # [] when absent
         *_stamps(),
     )
-    entries = good.select(
-        F.col("key").alias("work_key"), F.posexplode(_record("authors")).alias("ordinal", "entry")
-    )
-    work_authors = entries.select(
+    work_authors = _author_entries(good, "work_key").select(
         "work_key",
-        key_of(F.col("entry.author")).alias("author_key"),
+        F.col("entry.author_key").alias("author_key"),
         "ordinal",
-        text_value(F.col("entry.role")).alias("role"),
-    ).where(F.col("author_key").isNotNull())
-    return {"works": works, "work_authors": work_authors}
+        F.col("entry.role").alias("role"),
+    )
+    return {"works": works, "work_authors": work_authors.where(F.col("author_key").isNotNull())}
 
 
 def editions_tables(good: DataFrame) -> dict[str, DataFrame]:
     editions = good.select(
         F.col("key").alias("edition_key"),
-        keys_of(_record("works"))[0].alias("work_key"),
-        text_value(_record("title")).alias("title"),
-        text_value(_record("subtitle")).alias("subtitle"),
-        _record("publishers").alias("publishers"),
-        text_value(_record("publish_date")).alias("publish_date"),
-        publish_year(text_value(_record("publish_date"))).alias("publish_year"),
+        _work_key().alias("work_key"),
+        *_records("title", "subtitle", "publishers", "publish_date"),
+        publish_year(_record("publish_date")).alias("publish_year"),
         integer(_record("number_of_pages")).alias("number_of_pages"),
-        text_value(_record("physical_format")).alias("physical_format"),
-        language_codes(_record("languages")).alias("languages"),
-        *(_record(name).alias(name) for name in ("isbn_10", "isbn_13", "lccn", "oclc_numbers")),
-        text_value(_record("ocaid")).alias("ocaid"),
+        _record("physical_format").alias("physical_format"),
+        language_codes(F.coalesce(_record("languages"), F.array().cast("array<string>"))).alias("languages"),
+        *_records("isbn_10", "isbn_13", "lccn", "oclc_numbers", "ocaid"),
         *_stamps(),
     )
-    edition_authors = good.select(
-        F.col("key").alias("edition_key"), F.posexplode(_record("authors")).alias("ordinal", "entry")
-    ).select("edition_key", key_of(F.col("entry")).alias("author_key"), "ordinal")
+    edition_authors = _author_entries(good, "edition_key").select(
+        "edition_key", F.col("entry.author_key").alias("author_key"), "ordinal"
+    )
     edition_isbns = good.select(
         F.col("key").alias("edition_key"),
         F.explode(isbn13s(_record("isbn_10"), _record("isbn_13"))).alias("isbn13"),
@@ -343,28 +332,56 @@ TABLE_BUILDERS: dict[str, Callable[[DataFrame], dict[str, DataFrame]]] = {
 }
 
 
-def _work_authors_without_author() -> Column:
-    return F.size(F.filter(F.coalesce(_record("authors"), F.array()), lambda e: key_of(e.author).isNull()))
+def _work_key() -> Column:
+    """An edition's work: the first of its `works` (null when it names none)."""
+    return _record("works")[0]
 
 
-def _edition_authors_without_key() -> Column:
-    entries = F.coalesce(_record("authors"), F.array().cast(STRINGS))
-    return F.size(F.filter(entries, lambda e: key_of(e).isNull()))
+def _entries_without_author() -> Column:
+    entries = F.coalesce(_record("authors"), F.array().cast(T.ArrayType(ENTRY)))
+    return F.size(F.filter(entries, lambda entry: entry["author_key"].isNull()))
 
 
-# Per dump, the entries left out of a child table because they name nothing: (count's name, per record).
-SKIPPED: dict[str, tuple[str, Callable[[], Column]]] = {
-    "works": ("work_authors_without_author", _work_authors_without_author),
-    "editions": ("edition_authors_without_key", _edition_authors_without_key),
+# Per dump, what its tables leave out, counted per record (metrics["skipped"]): entries of a child table
+# naming nothing, and editions naming no work (kept, with work_key null).
+SKIPPED: dict[str, dict[str, Callable[[], Column]]] = {
+    "works": {"work_authors_without_author": _entries_without_author},
+    "editions": {
+        "edition_authors_without_key": _entries_without_author,
+        "editions_without_work": lambda: _work_key().isNull().cast("int"),
+    },
 }
+ISBN_COLUMNS: dict[str, tuple[str, ...]] = {"editions": ("isbn_10", "isbn_13")}  # metrics["isbns_refused"]
 
 
-def skipped_counts(good: DataFrame, dump: str) -> dict[str, int]:
-    """Entries left out of a child table because they name nothing (counted for the report)."""
-    if dump not in SKIPPED:
-        return {}
-    name, missing = SKIPPED[dump]
-    return {name: int(good.select(F.sum(missing())).first()[0] or 0)}
+def _nest(flat: dict[str, int]) -> dict[str, Any]:
+    """{"a.b": 1} as {"a": {"b": 1}}."""
+    nested: dict[str, Any] = {}
+    for name, value in flat.items():
+        *parents, leaf = name.split(".")
+        node = nested
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = value
+    return nested
+
+
+def record_counts(good: DataFrame, dump: str) -> dict[str, Any]:
+    """What the metrics count per good record, in one pass: `skipped` (SKIPPED), `coerced` (records per field
+    coerced or nulled for its type), `cleaned` (escaped NULs removed) and, for editions, `isbns_refused`
+    (values per ISBN column and reason). Every key is present, zeros included."""
+    counts: dict[str, Column] = {f"skipped.{name}": count() for name, count in SKIPPED.get(dump, {}).items()}
+    spec = DUMPS[dump].json_schema
+    for field, kind in FIELDS.get(spec or "", {}).items():
+        if kind != RAW:
+            counts[f"coerced.{field}"] = F.array_contains("coerced", field).cast("int")
+    for column in ISBN_COLUMNS.get(dump, ()):
+        for reason in REFUSALS:
+            counts[f"isbns_refused.{column}.{reason}"] = refused(_record(column), reason)
+    counts["cleaned.nul_removed"] = F.col("nul_removed").cast("int")
+    row = good.select(*(F.sum(count) for count in counts.values())).first()
+    nested = _nest({name: int(row[i] or 0) for i, name in enumerate(counts)})
+    return {"skipped": {}, "coerced": {}, **nested}
 
 
 def classify(lines: DataFrame, dump: str) -> DataFrame:
@@ -414,9 +431,7 @@ def run(spark: SparkSession, args: TransformArgs) -> dict[str, Any]:
             progress.step("write quarantine")
             quarantine.write.mode("overwrite").parquet(args.quarantine)
             progress.step("count and check")
-            good = classified.where(F.col("reason").isNull())
-            skipped = skipped_counts(good, args.dump)
-            cleaned = {"nul_removed": good.where(F.col("nul_removed")).count()}
+            counted = record_counts(classified.where(F.col("reason").isNull()), args.dump)
         finally:
             classified.unpersist()
         counts = {name: spark.read.parquet(_child(args.curated, name)).count() for name in outputs}
@@ -433,8 +448,7 @@ def run(spark: SparkSession, args: TransformArgs) -> dict[str, Any]:
         "written": counts[primary],
         "quarantined": dict(sorted(reasons.items())),
         "quarantined_total": sum(reasons.values()),
-        "skipped": skipped,
-        "cleaned": cleaned,
+        **counted,
         "duration_s": clock.seconds(),
     }
     if metrics["written"] + metrics["quarantined_total"] != metrics["lines"]:

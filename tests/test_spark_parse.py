@@ -6,17 +6,7 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from spark.parse import (
-    integer,
-    integers,
-    isbn13s,
-    key_of,
-    keys_of,
-    language_codes,
-    publish_year,
-    text_value,
-    timestamp_of,
-)
+from spark.parse import integer, key_of, language_codes, publish_year, subject_name, text_value, timestamp_of
 
 
 def values(spark: SparkSession, rows: list, schema: str, expression) -> list:
@@ -29,18 +19,26 @@ def test_text_value_takes_the_plain_string_from_either_shape(spark: SparkSession
     assert values(spark, rows, "string", text_value) == ["A bio.", "Plain bio.", "{not json but text", None]
 
 
+def test_text_value_of_an_object_without_a_value_is_null_not_its_json(spark: SparkSession) -> None:
+    rows = ['{"type":"/type/text"}', '{"key":"/type/text"}', "{}"]
+    assert values(spark, rows, "string", text_value) == [None, None, None]
+
+
+def test_subject_names_from_subject_keys(spark: SparkSession) -> None:
+    rows = ["/subjects/science_fiction", "/subjects/place:new_york", "/subjects/person:sherlock_holmes",
+            "/subjects/time:19th_century", "/authors/OL1A", "/subjects/", None]  # fmt: skip
+    assert values(spark, rows, "string", subject_name) == [
+        "science fiction", "new york", "sherlock holmes", "19th century", None, None, None,
+    ]  # fmt: skip
+
+
 def test_key_of_reads_references_and_plain_keys(spark: SparkSession) -> None:
     rows = ['{"key":"/authors/OL1A"}', "/authors/OL2A", '{"type":"/type/author_role"}', "", None]
     assert values(spark, rows, "string", key_of) == ["/authors/OL1A", "/authors/OL2A", None, None, None]
 
 
-def test_keys_of_keeps_order_and_drops_entries_without_a_key(spark: SparkSession) -> None:
-    rows = [['{"key":"/works/OL2W"}', "{}", '{"key":"/works/OL1W"}'], None]
-    assert values(spark, rows, "array<string>", keys_of) == [["/works/OL2W", "/works/OL1W"], []]
-
-
 def test_language_codes(spark: SparkSession) -> None:
-    rows = [['{"key":"/languages/eng"}', '{"key":"/languages/fre"}']]
+    rows = [["/languages/eng", "/languages/fre"]]
     assert values(spark, rows, "array<string>", language_codes) == [["eng", "fre"]]
 
 
@@ -62,20 +60,11 @@ def test_publish_year(spark: SparkSession, given: str | None, year: int | None) 
     assert values(spark, [given], "string", publish_year) == [year]
 
 
-def test_integers_keep_only_integers(spark: SparkSession) -> None:
-    assert values(spark, [["12", "-1", "x", "1.5", None]], "array<string>", integers) == [[12, -1]]
-    assert values(spark, ["121", "121 p.", None], "string", integer) == [121, None, None]
-
-
-def test_isbn13s_clean_convert_and_deduplicate(spark: SparkSession) -> None:
-    frame = spark.createDataFrame(
-        [(["0394800168", "0-89471-984-X", "12-34"], ["978-0583324205", "9780394800165", "97805833242"])],
-        "i10 array<string>, i13 array<string>",
-    )
-    result = frame.select(isbn13s(F.col("i10"), F.col("i13"))).first()[0]
-    assert result == ["9780394800165", "9780894719844", "9780583324205"]
-
-
-def test_isbn13s_of_an_edition_without_isbns_is_empty(spark: SparkSession) -> None:
-    frame = spark.createDataFrame([(None, None)], "i10 array<string>, i13 array<string>")
-    assert frame.select(isbn13s(F.col("i10"), F.col("i13"))).first()[0] == []
+def test_integer_reads_only_integers(spark: SparkSession) -> None:
+    assert values(spark, ["121", " 7 ", "121 p.", "1.5", None], "string", integer) == [
+        121,
+        7,
+        None,
+        None,
+        None,
+    ]

@@ -1,0 +1,171 @@
+"""How the transform reads the JSON fields of a record, whatever their type turns out to be.
+
+Each field has a kind: the type the record's one parse declares for it, and how its value is normalised.
+A value of an unexpected type never loses the record: it is coerced where the meaning is plain (a lone value
+where a list is expected is a one-element list: "Penguin" -> ["Penguin"], 123 -> [123] covers) or null, and
+the field is named in the record's `coerced` list (counted in the metrics). So are lists that lost an
+element holding nothing (null, or an object with neither `value` nor `key`) and text objects with no
+`value`. A number or boolean where text is expected is kept as its text, and not counted.
+
+The record's JSON is parsed once. Only records that need it are parsed a second time, whole: a record with
+a value the typed parse refused (as a map of raw texts, to coerce it), or with a text field that starts with
+"[" (to tell the list [1985] from the text "[1985]"). Elements and text objects are parsed on their own text.
+"""
+
+from collections.abc import Callable, Mapping
+from functools import reduce
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from spark.parse import key_of, subject_name, text_value
+
+S = T.StringType()
+CORRUPT = "_corrupt"
+PERMISSIVE = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+
+RAW = "raw"  # kept as the parse gives it (a string; a non-string as its JSON text)
+TEXT = "text"  # a string or {"type": "/type/text", "value": ...}
+TEXTS = "texts"  # a list of TEXT
+SUBJECTS = "subjects"  # a list of TEXT or {"key": "/subjects/place:london"} (-> "london")
+KEYS = "keys"  # a list of references: "/works/OL1W" or {"key": "/works/OL1W"}
+INTS = "ints"  # a list of integers (a number or a digit string), other elements left out
+AUTHORS = "authors"  # a list of author entries -> {author_key, role}; entries naming no author kept (null)
+MAP = "map"  # an object of texts (remote_ids)
+
+LISTS = (TEXTS, SUBJECTS, KEYS, INTS, AUTHORS)
+ENTRY = T.StructType([T.StructField("author_key", S), T.StructField("role", S)])
+_VALUE_TYPES: dict[str, T.DataType] = {
+    RAW: S, TEXT: S, MAP: T.MapType(S, S), INTS: T.ArrayType(T.LongType()), AUTHORS: T.ArrayType(ENTRY),
+}  # fmt: skip
+_OBJECT = T.StructType([T.StructField(name, S) for name in ("value", "key", "author", "role", CORRUPT)])
+_RAW_TEXTS = T.MapType(S, S)
+
+
+def parse_type(kind: str) -> T.DataType:
+    """What the record's parse declares: lists as lists of raw texts, objects of texts as maps, else text."""
+    return T.ArrayType(S) if kind in LISTS else T.MapType(S, S) if kind == MAP else S
+
+
+def value_type(kind: str) -> T.DataType:
+    """The type of the normalised value."""
+    return _VALUE_TYPES.get(kind, T.ArrayType(S))
+
+
+def parse_schema(fields: Mapping[str, str]) -> T.StructType:
+    """The record's parse: every field by its kind, and the corrupt-record column."""
+    return T.StructType(
+        [T.StructField(name, parse_type(kind)) for name, kind in fields.items()] + [T.StructField(CORRUPT, S)]
+    )
+
+
+def _object(text: Column) -> Column:
+    """Text starting with "{" parsed as an object of texts (_corrupt set when it is not JSON), else null."""
+    return F.when(text.startswith("{"), F.from_json(text, _OBJECT, PERMISSIVE))
+
+
+def _is_object(parsed: Column) -> Column:
+    return parsed.isNotNull() & parsed[CORRUPT].isNull()
+
+
+def _element(kind: str, element: Column) -> Column:
+    """A list element (its text and its parse as an object) normalised; null when it holds nothing."""
+    text, parsed = element["text"], element["parsed"]
+    is_object = _is_object(parsed)
+    if kind == TEXTS:
+        return F.when(is_object, parsed["value"]).otherwise(text)
+    if kind == SUBJECTS:
+        return F.when(is_object, F.coalesce(parsed["value"], subject_name(parsed["key"]))).otherwise(text)
+    if kind == KEYS:
+        key = F.when(is_object, parsed["key"]).otherwise(text)
+        return F.when(F.trim(key) != "", key)
+    if kind == INTS:
+        return F.when(F.trim(text).rlike(r"^-?[0-9]{1,18}$"), F.trim(text).cast("bigint"))
+    author = F.when(is_object, F.coalesce(key_of(parsed["author"]), key_of(parsed["key"]))).otherwise(
+        key_of(text)
+    )
+    return F.struct(author.alias("author_key"), text_value(parsed["role"]).alias("role"))
+
+
+def _reader(kind: str) -> Callable[[Column], Column]:
+    """_element for one kind as a one-argument function (F.transform takes a second one as the index)."""
+    return lambda element: _element(kind, element)
+
+
+def _column(name: str) -> str:
+    return f"_field_{name}"
+
+
+def read_fields(parsed: DataFrame, fields: Mapping[str, str], json_text: str = "json") -> DataFrame:
+    """`parsed` with `typed` (the record's parse by parse_schema(fields)) and `json_text`: the same frame
+    plus `record` (the normalised fields), `coerced` (names of the fields coerced or nulled for their type)
+    and `json_object` (whether the JSON is an object at all); the helper columns dropped."""
+    typed = F.col("typed")
+    texts = [name for name, kind in fields.items() if kind == TEXT]
+    lists = [name for name, kind in fields.items() if kind in LISTS or kind == MAP]
+    starts_as_list = reduce(lambda a, b: a | b, (typed[name].startswith("[") for name in texts), F.lit(False))
+    probed = parsed.select(
+        "*",
+        F.when(typed[CORRUPT].isNotNull(), F.from_json(json_text, _RAW_TEXTS)).alias("_raw"),
+        F.when(
+            starts_as_list,
+            F.from_json(json_text, T.StructType([T.StructField(n, T.ArrayType(S)) for n in texts])),
+        ).alias("_lists"),
+    )
+    wrong = {name: typed[name].isNull() & F.col("_raw")[name].isNotNull() for name in lists}
+    prepared = probed.select(
+        "*",
+        *(_object(typed[name]).alias(_column(name)) for name in texts),
+        *(
+            F.transform(
+                F.when(wrong[name], F.array(F.col("_raw")[name])).otherwise(typed[name]),
+                lambda text: F.struct(text.alias("text"), _object(text).alias("parsed")),
+            ).alias(_column(name))
+            for name, kind in fields.items()
+            if kind in LISTS
+        ),
+        *(wrong[name].alias(f"_wrong_{name}") for name in lists),
+    )
+    values, flags = {}, {}
+    for name, kind in fields.items():
+        column = F.col(_column(name))
+        if kind == RAW:
+            values[name] = typed[name]
+        elif kind == TEXT:
+            is_list = F.col("_lists")[name].isNotNull()
+            values[name] = F.when(
+                ~is_list, F.when(_is_object(column), column["value"]).otherwise(typed[name])
+            )
+            flags[name] = is_list | (_is_object(column) & column["value"].isNull())
+        elif kind == MAP:
+            values[name] = F.when(~F.col(f"_wrong_{name}"), typed[name])
+        else:
+            read = F.transform(column, _reader(kind))
+            values[name] = read if kind == AUTHORS else F.filter(read, lambda value: value.isNotNull())
+    read = prepared.select("*", *(values[name].alias(f"_value_{name}") for name in fields))
+    for name, kind in fields.items():
+        if kind in LISTS or kind == MAP:
+            flags[name] = F.coalesce(F.col(f"_wrong_{name}"), F.lit(False))
+        if kind in LISTS and kind != AUTHORS:
+            flags[name] = flags[name] | (F.size(F.col(f"_value_{name}")) < F.size(F.col(_column(name))))
+    record = F.struct(
+        *(
+            F.when(
+                ~F.col(f"_wrong_{name}") | (F.size(F.col(f"_value_{name}")) > 0)
+                if kind in LISTS
+                else F.lit(True),
+                F.col(f"_value_{name}"),
+            ).alias(name)
+            for name, kind in fields.items()
+        )
+    )
+    coerced = F.filter(
+        F.array(*(F.when(flags[name], F.lit(name)) for name in fields if name in flags)),
+        lambda name: name.isNotNull(),
+    )
+    json_object = typed.isNotNull() & (typed[CORRUPT].isNull() | F.col("_raw").isNotNull())
+    helpers = [c for c in read.columns if c.startswith("_") or c in ("typed", json_text)]
+    return read.select(
+        "*", record.alias("record"), coerced.alias("coerced"), json_object.alias("json_object")
+    ).drop(*helpers)
