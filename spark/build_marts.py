@@ -244,7 +244,7 @@ def build_marts(
 ) -> dict[str, DataFrame]:
     """Every mart of MARTS from the curated tables of a release whose `dumps` are given (the others' tables
     are empty frames), `isbns_refused` being the editions transform's counts ({} or None: none)."""
-    resolved = resolve_redirects(curated["redirects"])
+    resolved = resolve_redirects(curated["redirects"]).cache()  # read by every mart: computed once
     work_authors = resolved_work_authors(curated["work_authors"], resolved)
     work_author_keys = ordered_keys(work_authors, "work_key", "author_key", "author_keys")
     editions = resolve(curated["editions"], "work_key", resolved)
