@@ -120,7 +120,10 @@ DUMPS: Mapping[str, DumpSpec] = _specs(
     DumpSpec("redirects", "/type/redirect", ("redirects",), ("from_key",), json_schema="redirects"),
 )  # fmt: skip
 
-MARTS: tuple[str, ...] = ("dim_author", "dim_work", "dim_subject", "fct_ratings", "fct_shelves")
+MARTS: tuple[str, ...] = (
+    "dim_author", "dim_work", "dim_subject", "fct_ratings", "fct_shelves", "dim_edition", "isbn_lookup",
+    "data_quality",
+)  # fmt: skip
 
 
 def tables_of(dumps: Iterable[str]) -> list[str]:

@@ -76,6 +76,11 @@ def release_changes(
     return changes
 
 
+def quality_rows(data_quality: DataFrame) -> DataFrame:
+    """The data_quality mart ordered by measure, table_name, column_name, detail (nulls first)."""
+    return data_quality.orderBy("measure", "table_name", "column_name", "detail")
+
+
 def _rows(frame: DataFrame) -> list[dict[str, Any]]:
     return [row.asDict() for row in frame.collect()]
 
@@ -86,15 +91,16 @@ def release_summary(
     dumps: list[str],
     previous: tuple[str, dict[str, DataFrame]] | None,
 ) -> dict[str, Any]:
-    """The summary document: editions per year, top subjects, ratings, shelves, and the change against
-    `previous` ((release, the primary table of each dump)), which is None when the lake holds no earlier
-    release.
+    """The summary document: editions per year, top subjects, ratings, shelves, the rows of the
+    data_quality mart ("quality", in quality_rows' order), and the change against `previous` ((release, the
+    primary table of each dump)), which is None when the lake holds no earlier release.
     """
     return {
         "editions_by_publish_year": _rows(editions_by_publish_year(curated["editions"])),
         "top_subjects": _rows(top_subjects(marts["dim_subject"])),
         "ratings": _rows(ratings_distribution(marts["fct_ratings"])),
         "shelves": _rows(shelf_counts(marts["fct_shelves"])),
+        "quality": _rows(quality_rows(marts["data_quality"])),
         "changes": {
             "previous_release": previous[0] if previous else None,
             "dumps": release_changes(curated, previous[1], dumps) if previous else {},

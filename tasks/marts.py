@@ -22,9 +22,10 @@ def previous_release(lake: Lake, release: str, dumps: list[str]) -> str | None:
 
 
 class BuildMarts(SparkStage):
-    """Writes marts/{release}/{mart}/ (Parquet + _SUCCESS) for dim_author, dim_work, dim_subject,
-    fct_ratings and fct_shelves, then marts/{release}/_summary.json (what the run report charts, with the
-    change against the previous complete release in the lake), and last marts/{release}/_metrics.json
+    """Writes marts/{release}/{mart}/ (Parquet + _SUCCESS) for every mart of catalog.MARTS (dim_author,
+    dim_work, dim_subject, fct_ratings, fct_shelves, dim_edition, isbn_lookup, data_quality), then
+    marts/{release}/_summary.json (what the run report charts, with the change against the previous
+    complete release in the lake, and the data_quality rows), and last marts/{release}/_metrics.json
     (row counts, fan-out check).
     """
 

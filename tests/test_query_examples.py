@@ -20,7 +20,7 @@ from tests.conftest import SampleLake
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUERIES = PROJECT / "docs" / "queries"
-EXAMPLES = ("isbn_lookup", "author_works", "top_subjects_by_year")
+EXAMPLES = ("isbn_lookup", "author_works", "top_subjects_by_year", "data_quality")
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,15 @@ def run_example(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[str], l
 def variable(con: duckdb.DuckDBPyConnection, name: str) -> Any:
     """The value an example set with SET VARIABLE (its input: the test computes the answer for it)."""
     return con.execute("SELECT getvariable(?)", [name]).fetchall()[0][0]
+
+
+def ask(
+    views: tuple[duckdb.DuckDBPyConnection, ReleaseViews], name: str, given: str
+) -> tuple[list[str], list[tuple[Any, ...]], Any]:
+    """run_example() on the sample views, with the value the example gave its variable `given`."""
+    con, _ = views
+    columns, rows = run_example(con, name)
+    return columns, rows, variable(con, given)
 
 
 def test_latest_release_of_the_sample_lake_has_every_view(
@@ -80,27 +89,51 @@ def test_the_quarantine_view_holds_each_dumps_quarantined_lines(sample_lake: Sam
     assert counted == {dump: count for dump, count in quarantined.items() if count}
 
 
+def resolver(redirects: list[dict[str, Any]], hops: int = 8) -> Any:
+    """key -> the end of its redirect chain (itself without one, or in a cycle or a longer chain)."""
+    to = {row["from_key"]: row["to_key"] for row in redirects}
+
+    def resolve(key: str | None) -> str | None:
+        current = key
+        for _ in range(hops):
+            if current not in to:
+                return current
+            current = to[current]
+        return current if current not in to else key
+
+    return resolve
+
+
+def ordered(rows: list[dict[str, Any]], group: str, key: str, resolve: Any) -> dict[str, list[str]]:
+    """group -> its rows' distinct resolved `key`s in ordinal order."""
+    listed: dict[str, list[str]] = defaultdict(list)
+    for row in sorted(rows, key=lambda row: (row["ordinal"], resolve(row[key]) or "")):
+        value = resolve(row[key])
+        if value is not None and value not in listed[resolve(row[group])]:
+            listed[resolve(row[group])].append(value)
+    return listed
+
+
 def test_isbn_lookup_finds_the_edition_its_work_and_the_authors(
     sample_lake: SampleLake, sample_views: tuple[duckdb.DuckDBPyConnection, ReleaseViews]
 ) -> None:
-    con, _ = sample_views
-    columns, rows = run_example(con, "isbn_lookup")
-    isbn = variable(con, "isbn")
+    columns, rows, isbn = ask(sample_views, "isbn_lookup", "isbn")
 
+    resolve = resolver(sample_lake.rows("curated", "redirects"))
     editions = {row["edition_key"]: row for row in sample_lake.rows("curated", "editions")}
     works = {row["work_key"]: row for row in sample_lake.rows("curated", "works")}
     names = {row["author_key"]: row["name"] for row in sample_lake.rows("curated", "authors")}
-    authors_of = defaultdict(list)
-    for row in sorted(sample_lake.rows("curated", "work_authors"), key=lambda row: row["ordinal"]):
-        authors_of[row["work_key"]].append(names.get(row["author_key"], row["author_key"]))
+    of_work = ordered(sample_lake.rows("curated", "work_authors"), "work_key", "author_key", resolve)
+    of_edition = ordered(sample_lake.rows("curated", "edition_authors"), "edition_key", "author_key", resolve)
     expected = []
     for row in sample_lake.rows("curated", "edition_isbns"):
         if row["isbn13"] == isbn:
             edition = editions[row["edition_key"]]
-            work_key = edition["work_key"]
+            work_key = resolve(edition["work_key"])
+            authors = of_edition.get(edition["edition_key"]) or of_work.get(work_key, [])
             expected.append(
                 (isbn, edition["edition_key"], edition["title"], edition["publish_year"], work_key,
-                 works[work_key]["title"], authors_of[work_key])
+                 works[work_key]["title"], [names.get(key) or key for key in authors])
             )  # fmt: skip
 
     assert columns == [
@@ -113,9 +146,7 @@ def test_isbn_lookup_finds_the_edition_its_work_and_the_authors(
 def test_author_works_lists_each_work_with_the_ratings_it_received(
     sample_lake: SampleLake, sample_views: tuple[duckdb.DuckDBPyConnection, ReleaseViews]
 ) -> None:
-    con, _ = sample_views
-    columns, rows = run_example(con, "author_works")
-    author = variable(con, "author")
+    columns, rows, author = ask(sample_views, "author_works", "author")
 
     author_keys = {
         row["author_key"] for row in sample_lake.rows("marts", "dim_author") if row["name"] == author
@@ -145,11 +176,12 @@ def test_author_works_lists_each_work_with_the_ratings_it_received(
 def test_top_subjects_by_year_ranks_subjects_by_works_first_published_that_year(
     sample_lake: SampleLake, sample_views: tuple[duckdb.DuckDBPyConnection, ReleaseViews]
 ) -> None:
-    con, _ = sample_views
-    columns, rows = run_example(con, "top_subjects_by_year")
-    since = variable(con, "since")
+    columns, rows, since = ask(sample_views, "top_subjects_by_year", "since")
 
-    subjects = {row["work_key"]: set(row["subjects"] or ()) for row in sample_lake.rows("curated", "works")}
+    subjects = {
+        row["work_key"]: {subject.strip() for subject in row["subjects"] or () if subject.strip()}
+        for row in sample_lake.rows("curated", "works")
+    }
     works_per_subject: Counter[tuple[int, str]] = Counter()
     for work in sample_lake.rows("marts", "dim_work"):
         year = work["first_publish_year"]
@@ -165,6 +197,26 @@ def test_top_subjects_by_year_ranks_subjects_by_works_first_published_that_year(
     assert columns == ["year", "subject", "works"]
     assert len(by_year) > 1 and any(row[2] > 1 for row in expected), "the sample should rank something"
     assert rows == expected
+
+
+def test_data_quality_lists_the_orphans_refused_isbns_and_least_filled_columns(
+    sample_lake: SampleLake, sample_views: tuple[duckdb.DuckDBPyConnection, ReleaseViews]
+) -> None:
+    columns, rows, below = ask(sample_views, "data_quality", "below")
+
+    fields = ["measure", "table_name", "column_name", "detail", "count", "total", "share"]
+    kept = [
+        row for row in sample_lake.rows("marts", "data_quality")
+        if row["measure"] != "filled" or (row["share"] is not None and row["share"] < below)
+    ]  # fmt: skip
+    expected = sorted(
+        (tuple(row[field] for field in fields) for row in kept),
+        key=lambda row: tuple(v or "" for v in row[:4]),
+    )
+    assert columns == fields
+    assert {row[0] for row in expected} >= {"filled", "orphans_before_redirects", "orphans_after_redirects"}
+    assert [row[:6] for row in rows] == [row[:6] for row in expected]
+    assert [row[6] for row in rows] == [None if row[6] is None else round(row[6], 3) for row in expected]
 
 
 def test_the_readme_shows_exactly_the_example_queries_the_tests_run() -> None:

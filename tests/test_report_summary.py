@@ -22,6 +22,16 @@ from spark.tables import CURATED
 from tests.test_spark_marts import curated, frame
 
 DAY = dt.date(2026, 1, 2)
+QUALITY = [  # data_quality rows in the summary's order: measure, table_name, column_name, detail
+    {"measure": "filled", "table_name": "authors", "column_name": "name", "detail": None, "count": 1,
+     "total": 2, "share": 0.5},
+    {"measure": "isbns_refused", "table_name": "editions", "column_name": "isbn_10", "detail": "bad_checksum",
+     "count": 4, "total": None, "share": None},
+    {"measure": "isbns_refused", "table_name": "editions", "column_name": "isbn_10", "detail": "bad_length",
+     "count": 3, "total": None, "share": None},
+    {"measure": "orphans_after_redirects", "table_name": "ratings", "column_name": "work_key",
+     "detail": "works", "count": 0, "total": 1, "share": 0.0},
+]  # fmt: skip
 
 
 def test_every_primary_table_has_a_record_key_made_of_its_columns() -> None:
@@ -115,6 +125,7 @@ def small_release(spark: SparkSession) -> tuple[dict[str, DataFrame], dict[str, 
         "dim_subject": frame(spark, "dim_subject", [{"subject": "Cats", "work_count": 3}]),
         "fct_ratings": frame(spark, "fct_ratings", [{"work_key": "/works/A", "rating": 4}]),
         "fct_shelves": frame(spark, "fct_shelves", [{"work_key": "/works/A", "shelf": "Want to Read"}]),
+        "data_quality": frame(spark, "data_quality", QUALITY[::-1]),
     }
     return marts, tables
 
@@ -129,6 +140,7 @@ def test_summary_without_an_earlier_release_says_so(
         "top_subjects": [{"subject": "Cats", "work_count": 3}],
         "ratings": [{"rating": 4, "ratings": 1}],
         "shelves": [{"shelf": "Want to Read", "entries": 1}],
+        "quality": QUALITY,
         "changes": {"previous_release": None, "dumps": {}},
     }
 

@@ -71,9 +71,25 @@ def marts(spark: SparkSession) -> dict[str, DataFrame]:
                 {"work_key": "/works/old-A", "author_key": "/authors/1", "ordinal": 2},
             ],
             editions=[
-                {"edition_key": "/books/1", "work_key": "/works/old-A", "publish_year": 1905},
-                {"edition_key": "/books/2", "work_key": "/works/B", "publish_year": 1950},
+                {"edition_key": "/books/1", "work_key": "/works/old-A", "publish_year": 1905, "title": "E1"},
+                {
+                    "edition_key": "/books/2",
+                    "work_key": "/works/B",
+                    "publish_year": 1950,
+                    "title": "E2",
+                    "publishers": ["P"],
+                    "languages": ["/languages/eng"],
+                },
                 {"edition_key": "/books/3", "work_key": "/works/B", "publish_year": 1931},
+            ],
+            edition_authors=[
+                {"edition_key": "/books/2", "author_key": "/authors/9", "ordinal": 1},
+                {"edition_key": "/books/2", "author_key": "/authors/old1", "ordinal": 0},
+            ],
+            edition_isbns=[
+                {"edition_key": "/books/1", "isbn13": "9780000000002"},
+                {"edition_key": "/books/1", "isbn13": "9780000000001"},
+                {"edition_key": "/books/2", "isbn13": "9781111111111"},
             ],
             ratings=[
                 {"work_key": "/works/A", "rating": 5, "rated_on": DAY},
@@ -84,6 +100,9 @@ def marts(spark: SparkSession) -> dict[str, DataFrame]:
                 {"work_key": "/works/old-A", "shelf": "Want to Read", "logged_on": DAY},
                 {"work_key": "/works/A", "shelf": "Already Read", "logged_on": DAY},
                 {"work_key": "/works/B", "shelf": "Currently Reading", "logged_on": DAY},
+                {"work_key": "/works/old-A", "shelf": "Stopped Reading", "logged_on": DAY},
+                {"work_key": "/works/B", "shelf": "Stopped Reading", "logged_on": DAY},
+                {"work_key": "/works/B", "shelf": "Stopped Reading", "logged_on": DAY},
             ],
             redirects=[
                 redirect("/works/old-A", "/works/A"),
@@ -104,7 +123,19 @@ def test_dim_work_counts_through_redirects(marts: dict[str, DataFrame]) -> None:
         2,
         3.5,
     )
-    assert (a["want_to_read"], a["already_read"], a["currently_reading"]) == (1, 1, 0)
+    assert (a["want_to_read"], a["already_read"], a["currently_reading"], a["stopped_reading"]) == (
+        1,
+        1,
+        0,
+        1,
+    )
+    assert (b["want_to_read"], b["already_read"], b["currently_reading"], b["stopped_reading"]) == (
+        0,
+        0,
+        1,
+        2,
+    )
+    assert (a["subjects"], b["subjects"]) == (["Cats", "Dogs"], ["Cats"])
     assert (b["first_publish_year"], b["edition_count"], b["rating_count"], b["rating_avg"]) == (
         1931,
         2,
@@ -130,5 +161,41 @@ def test_facts_keep_one_row_per_source_row_with_resolved_keys(marts: dict[str, D
         (r["work_key"], r["edition_key"] or "", r["rating"]) for r in marts["fct_ratings"].collect()
     )
     assert ratings == [("/works/A", "", 5), ("/works/A", "/books/1", 2), ("/works/unknown", "", 3)]
-    assert marts["fct_shelves"].count() == 3
+    assert marts["fct_shelves"].count() == 6
     assert MARTS["fct_shelves"].simpleString() == marts["fct_shelves"].schema.simpleString()
+
+
+def test_dim_edition_resolves_the_work_and_takes_its_authors_when_it_names_none(
+    marts: dict[str, DataFrame],
+) -> None:
+    editions = collect(marts, "dim_edition", "edition_key")
+    assert editions == {
+        "/books/1": {
+            "edition_key": "/books/1", "work_key": "/works/A", "author_keys": ["/authors/2", "/authors/1"],
+            "title": "E1", "publish_year": 1905, "publishers": None, "languages": None,
+            "isbn13s": ["9780000000001", "9780000000002"],
+        },
+        "/books/2": {
+            "edition_key": "/books/2", "work_key": "/works/B", "author_keys": ["/authors/1", "/authors/9"],
+            "title": "E2", "publish_year": 1950, "publishers": ["P"], "languages": ["/languages/eng"],
+            "isbn13s": ["9781111111111"],
+        },
+        "/books/3": {
+            "edition_key": "/books/3", "work_key": "/works/B", "author_keys": [], "title": None,
+            "publish_year": 1931, "publishers": None, "languages": None, "isbn13s": [],
+        },
+    }  # fmt: skip
+
+
+def test_isbn_lookup_has_a_row_per_isbn_with_the_resolved_work_and_author_names(
+    marts: dict[str, DataFrame],
+) -> None:
+    assert marts["isbn_lookup"].schema.simpleString() == MARTS["isbn_lookup"].simpleString()
+    rows = sorted(tuple(row) for row in marts["isbn_lookup"].collect())
+    two_and_one = (["/authors/2", "/authors/1"], ["Two", "One"])
+    assert rows == [
+        ("9780000000001", "/books/1", "E1", 1905, "/works/A", "A", *two_and_one),
+        ("9780000000002", "/books/1", "E1", 1905, "/works/A", "A", *two_and_one),
+        ("9781111111111", "/books/2", "E2", 1950, "/works/B", "B", ["/authors/1", "/authors/9"],
+         ["One", "/authors/9"]),
+    ]  # fmt: skip

@@ -20,7 +20,10 @@ locals {
     "authors", "works", "work_authors", "editions", "edition_authors", "edition_isbns",
     "ratings", "reading_log", "redirects",
   ]
-  marts = ["dim_author", "dim_work", "dim_subject", "fct_ratings", "fct_shelves"]
+  marts = [
+    "dim_author", "dim_work", "dim_subject", "fct_ratings", "fct_shelves", "dim_edition", "isbn_lookup",
+    "data_quality",
+  ]
 
   # External table -> its Parquet files for the chosen release (BigQuery allows one * per URI, so each
   # table reads one folder). Empty unless create_bigquery.
