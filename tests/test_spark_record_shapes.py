@@ -14,7 +14,7 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
-from spark import tables
+from spark import quality, tables
 from spark.contracts import TransformArgs
 from spark.transform_dump import run as run_job
 
@@ -122,6 +122,12 @@ def test_isbns_are_checked_read_out_of_extra_text_and_refusals_counted(
         "isbn_10": {"bad_length": 1, "bad_checksum": 1},
         "isbn_13": {"bad_length": 1, "bad_checksum": 1},
     }
+    # ... in the shape the marts job's data_quality reads them (spark/quality.py)
+    rows = quality.isbns_refused(spark, job.metrics["isbns_refused"]).collect()
+    assert sorted((row["column_name"], row["detail"], row["count"]) for row in rows) == [
+        ("isbn_10", "bad_checksum", 1), ("isbn_10", "bad_length", 1),
+        ("isbn_13", "bad_checksum", 1), ("isbn_13", "bad_length", 1),
+    ]  # fmt: skip
 
 
 def test_isbns_refused_has_every_key_when_nothing_is_refused(spark: SparkSession, tmp_path: Path) -> None:
