@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import SampleLake
 from tests.earlier_release import EARLIER_RELEASE
-from tests.pipeline_helpers import child_environment
+from tests.pipeline_helpers import child_environment, child_folder
 
 PROJECT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 120
@@ -151,17 +151,19 @@ def test_piped_table_has_every_column_and_whole_values(sample_lake: SampleLake, 
     assert "…" not in result.stdout and "shown" not in result.stdout
 
 
-def demo_lake_in(folder: Path, sample_lake: SampleLake) -> None:
-    """`folder`/data/demo/lake, where `make demo` puts its lake: the sample lake (a symbolic link)."""
-    demo = folder / "data" / "demo" / "lake"
-    demo.parent.mkdir(parents=True)
-    demo.symlink_to(sample_lake.root)
+def beside_a_demo_lake(tmp_path: Path, sample_lake: SampleLake) -> Path:
+    """An empty working folder (child_folder) but for data/demo/lake, where `make demo` puts its lake: the
+    sample lake (a symbolic link). The default lake there, ./data, holds no release."""
+    folder = child_folder(tmp_path)
+    (folder / "data" / "demo").mkdir(parents=True)
+    (folder / "data" / "demo" / "lake").symlink_to(sample_lake.root)
+    return folder
 
 
 def test_the_default_lake_with_no_release_names_the_demo_lake_and_commands_that_open_it(
-    sample_lake: SampleLake, child_cwd: Path
+    sample_lake: SampleLake, tmp_path: Path
 ) -> None:
-    demo_lake_in(child_cwd, sample_lake)
+    child_cwd = beside_a_demo_lake(tmp_path, sample_lake)
 
     result = run_query(["-c", "SELECT 1;"], child_cwd)  # the default lake: ./data, holding only the demo
 
@@ -193,9 +195,9 @@ def test_the_default_lake_with_no_release_names_the_demo_lake_and_commands_that_
     ],
 )
 def test_the_demo_hint_names_the_release_asked_for_only_when_the_demo_lake_holds_it(
-    sample_lake: SampleLake, child_cwd: Path, release: str, hint: str | None
+    sample_lake: SampleLake, tmp_path: Path, release: str, hint: str | None
 ) -> None:
-    demo_lake_in(child_cwd, sample_lake)
+    child_cwd = beside_a_demo_lake(tmp_path, sample_lake)
     result = run_query(["--release", release, "-c", "SELECT 1;"], child_cwd)
     assert result.returncode == 2
     assert f"release {release} has no complete table" in result.stderr
