@@ -18,6 +18,10 @@ ROWS_COLOUR = "#264653"
 QUARANTINE_COLOUR = "#e9c46a"
 MART_COLOUR = "#8ab17d"
 FIRST_PRINTED_YEAR = 1450  # earlier publish years are typos or manuscripts: counted, not drawn
+# Above the plot area: plotly's toolbar (its modebar, ~25 px high at the top right) is drawn there, not
+# over the bars.
+TOP_MARGIN_PX = 34
+BAR_PX = 24  # the height of a horizontal bar (with its gap)
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ def _layout(figure: go.Figure, height: int = 360, **axes: Any) -> go.Figure:
     figure.update_layout(
         template="plotly_white",
         height=height,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        margin={"l": 10, "r": 10, "t": TOP_MARGIN_PX, "b": 10},
         legend={"orientation": "h", "y": -0.15},
         **axes,
     )
@@ -62,6 +66,29 @@ def _bar(names: list[Any], values: list[int], name: str, colour: str | None = No
     )
 
 
+def hbar(names: list[Any], values: list[Any], name: str, colour: str | None, text: list[Any]) -> go.Bar:
+    """Horizontal bars named `name`, one per name (labelled, on the y axis), each showing its `text`."""
+    return go.Bar(
+        x=values,
+        y=[label(n) for n in names],
+        orientation="h",
+        name=name,
+        marker_color=colour,
+        text=text,
+        textposition="auto",
+    )
+
+
+def hlayout(figure: go.Figure, bars: int, **axes: Any) -> go.Figure:
+    """The layout of a horizontal bar chart: tall enough for `bars` bars, the first name at the top."""
+    return _layout(
+        figure,
+        height=120 + BAR_PX * bars,
+        yaxis={"autorange": "reversed", "type": "category"},
+        **axes,
+    )
+
+
 def lines_per_dump(report: dict[str, Any]) -> Chart:
     """Per dump: lines turned into rows and lines quarantined (together, every line ingested)."""
     entries = report["dumps"]
@@ -76,16 +103,17 @@ def lines_per_dump(report: dict[str, Any]) -> Chart:
 
 
 def rows_per_table(report: dict[str, Any]) -> Chart:
-    """Rows of every curated table and every mart."""
+    """Rows of every curated table, then every mart: horizontal bars, so that each name is read whole."""
     curated = {table: rows for entry in report["dumps"].values() for table, rows in entry["rows"].items()}
     tables, marts = sorted(curated), sorted(report["marts"])
+    counts = [curated[table] for table in tables], [report["marts"][mart] for mart in marts]
     figure = go.Figure(
         [
-            _bar(tables, [curated[table] for table in tables], "curated table", ROWS_COLOUR),
-            _bar(marts, [report["marts"][mart] for mart in marts], "mart", MART_COLOUR),
+            hbar(tables, counts[0], "curated table", ROWS_COLOUR, counts[0]),
+            hbar(marts, counts[1], "mart", MART_COLOUR, counts[1]),
         ]
     )
-    return Chart("chart-rows-per-table", "Rows per table", _layout(figure))
+    return Chart("chart-rows-per-table", "Rows per table", hlayout(figure, len(tables) + len(marts)))
 
 
 def quarantine_by_reason(report: dict[str, Any]) -> Chart:
@@ -141,23 +169,9 @@ def top_subjects(summary: dict[str, Any]) -> Chart:
     rows = summary["top_subjects"]
     if not rows:
         return Chart("chart-top-subjects", "Top subjects", None, "No work has a subject.")
-    figure = go.Figure(
-        go.Bar(
-            x=[row["work_count"] for row in rows],
-            y=[label(row["subject"]) for row in rows],
-            orientation="h",
-            name="works",
-            marker_color=ROWS_COLOUR,
-            text=[row["work_count"] for row in rows],
-            textposition="auto",
-        )
-    )
-    height = 120 + 24 * len(rows)
-    return Chart(
-        "chart-top-subjects",
-        f"Top {len(rows)} subjects (works)",
-        _layout(figure, height=height, yaxis={"autorange": "reversed", "type": "category"}),
-    )
+    counts = [row["work_count"] for row in rows]
+    figure = go.Figure(hbar([row["subject"] for row in rows], counts, "works", ROWS_COLOUR, counts))
+    return Chart("chart-top-subjects", f"Top {len(rows)} subjects (works)", hlayout(figure, len(rows)))
 
 
 def ratings(summary: dict[str, Any]) -> Chart:
@@ -192,16 +206,14 @@ def changes(summary: dict[str, Any]) -> Chart:
     per_dump = summary["changes"]["dumps"]
     dumps = sorted(per_dump)
     names = [f"{dump} ({per_dump[dump]['table']})" for dump in dumps]
+    new, removed = ([per_dump[dump][side] for dump in dumps] for side in ("new", "removed"))
     figure = go.Figure(
-        [
-            _bar(names, [per_dump[dump]["new"] for dump in dumps], "new", NEW_COLOUR),
-            _bar(names, [per_dump[dump]["removed"] for dump in dumps], "removed", REMOVED_COLOUR),
-        ]
+        [hbar(names, new, "new", NEW_COLOUR, new), hbar(names, removed, "removed", REMOVED_COLOUR, removed)]
     )
     return Chart(
         "chart-changes",
         f"Change against {previous}",
-        _layout(figure, barmode="group"),
+        hlayout(figure, 2 * len(dumps), barmode="group"),
         "Records of each dump's main table whose key is new or gone since that release "
         "(ratings and reading-log rows have no key: compared whole).",
     )

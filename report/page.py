@@ -1,5 +1,6 @@
-"""The run report as one self-contained HTML page: plotly.js inlined once, then every chart and the per-dump
-numbers. Nothing is fetched when the page opens, so it works offline and from a file:// URL.
+"""The run report as one self-contained HTML page: plotly.js inlined once, then the per-dump numbers, every
+chart, and the data-quality part (report/quality.py). Nothing is fetched when the page opens, so it works
+offline and from a file:// URL.
 
 Every text from data is escaped: html.escape() for the page itself, charts.label() for plotly's labels;
 plotly embeds each figure's JSON with <, > and / escaped, so no value can close a <script>.
@@ -12,6 +13,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from report.charts import Chart, report_charts
+from report.quality import filled_share, isbn_refusals, orphans
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -30,6 +32,7 @@ th:first-child, td:first-child { text-align: left; }
 .chart h2 { font-size: 15px; margin: 2px 0 8px; }
 .note { font-size: 12px; color: #555; margin: 6px 0 0; }
 .bad { color: #b00020; font-weight: 600; }
+h2.part { font-size: 18px; margin: 22px 0 10px; }
 """
 
 
@@ -39,6 +42,11 @@ def _e(value: Any) -> str:
 
 def _number(value: float) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+
+
+def _seconds(value: float) -> str:
+    """A duration: to the millisecond under a second (ingesting a small dump takes a few), else to 0.1 s."""
+    return f"{value:,.3f}" if value < 1 else f"{value:,.1f}"
 
 
 def dumps_table(report: dict[str, Any]) -> str:
@@ -56,7 +64,7 @@ def dumps_table(report: dict[str, Any]) -> str:
             _number(entry["written"]),
             _number(entry["quarantined_total"]),
         ]
-        durations = [_number(float(entry["durations_s"][stage])) for stage in ("ingest", "transform")]
+        durations = [_seconds(float(entry["durations_s"][stage])) for stage in ("ingest", "transform")]
         rows.append(
             f'<tr data-dump="{_e(dump)}"><td>{_e(dump)}</td>'
             + "".join(f"<td>{_e(cell)}</td>" for cell in cells)
@@ -86,6 +94,46 @@ def chart_section(chart: Chart) -> str:
     return f'<section class="chart" id="{_e(chart.chart_id)}">{title}{body}{note}</section>'
 
 
+def isbn_section(quality: list[dict[str, Any]]) -> str:
+    """The card of ISBNs refused: a small table per column and reason, or a note that there were none."""
+    refused = isbn_refusals(quality)
+    if refused:
+        rows = "".join(
+            f'<tr data-column="{_e(column)}" data-reason="{_e(reason)}"><td>{_e(column)}</td>'
+            f"<td>{_e(reason)}</td><td>{_e(_number(count))}</td></tr>"
+            for column, reason, count in refused
+        )
+        body = (
+            f'<table id="isbns-refused"><tr><th>column</th><th>reason</th><th>ISBNs</th></tr>{rows}</table>'
+        )
+    else:
+        body = ""
+    note = (
+        "ISBNs of editions not emitted into edition_isbns (kept as given in editions), by reason."
+        if refused
+        else "No ISBN was refused."
+    )
+    return (
+        f'<section class="chart" id="quality-isbns"><h2>ISBNs refused</h2>{body}'
+        f'<p class="note">{_e(note)}</p></section>'
+    )
+
+
+def quality_section(report: dict[str, Any]) -> str:
+    """The "Data quality" part of the page, from the summary's "quality"; a note when the release has none
+    (its marts were built before the measures existed)."""
+    title = '<h2 class="part" id="quality">Data quality</h2>'
+    quality = report["summary"].get("quality")
+    if quality is None:
+        note = (
+            f"Data-quality measures are not available for release {report['release']}: its marts "
+            'summary has no "quality" (the marts were built before they were measured).'
+        )
+        return f'{title}<p class="note" id="quality-unavailable">{_e(note)}</p>'
+    cards = [chart_section(filled_share(quality)), chart_section(orphans(quality)), isbn_section(quality)]
+    return f'{title}<div class="grid">{"".join(cards)}</div>'
+
+
 def render_page(report: dict[str, Any]) -> str:
     """The whole page for one release's report document (report.json plus its "summary")."""
     release = _e(report["release"])
@@ -100,7 +148,8 @@ def render_page(report: dict[str, Any]) -> str:
         "</head><body>"
         f"<header><h1>Open Library release {release}</h1>"
         f"<p>Run report generated {_e(report['generated_at'])} from {_e(report['lake'])}; "
-        f"marts built in {_e(_number(float(report['durations_s']['marts'])))} s.</p></header>"
-        f'<main><h2>Dumps</h2>{dumps_table(report)}<div class="grid">{sections}</div></main>'
+        f"marts built in {_e(_seconds(float(report['durations_s']['marts'])))} s.</p></header>"
+        f'<main><h2>Dumps</h2>{dumps_table(report)}<div class="grid">{sections}</div>'
+        f"{quality_section(report)}</main>"
         "</body></html>\n"
     )

@@ -44,6 +44,25 @@ READ_CHARTS = """() => Array.from(document.querySelectorAll("section.chart")).ma
 })"""
 
 
+# Per plotly graph (by the id of its chart section): the bounding boxes, as [left, top, right, bottom], of its
+# SVG, its plot area, its toolbar (the modebar, laid out while hidden), every bar, and every tick label.
+READ_GEOMETRY = """() => Object.fromEntries(Array.from(document.querySelectorAll("section.chart"))
+  .filter(section => section.querySelector(".js-plotly-plot"))
+  .map(section => {
+    const plot = section.querySelector(".js-plotly-plot");
+    const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+    const boxes = selector => Array.from(plot.querySelectorAll(selector)).map(box);
+    return [section.id, {
+      svg: box(plot.querySelector("svg.main-svg")),
+      plot_area: box(plot.querySelector(".draglayer .nsewdrag")),
+      modebar: box(plot.querySelector(".modebar")),
+      bars: boxes(".barlayer .point path"),
+      x_ticks: boxes(".xaxislayer-above .xtick text"),
+      y_ticks: boxes(".yaxislayer-above .ytick text"),
+    }];
+  }))"""
+
+
 @dataclass
 class Visit:
     """What happened while a page was open: requests made, console errors, uncaught page errors."""
@@ -56,6 +75,19 @@ class Visit:
     def charts(self) -> dict[str, dict[str, Any]]:
         """Every chart section by id, as READ_CHARTS reads it."""
         return {chart["id"]: chart for chart in self.page.evaluate(READ_CHARTS)}
+
+    def geometry(self) -> dict[str, dict[str, Any]]:
+        """Every plotted chart's boxes by section id, as READ_GEOMETRY reads them."""
+        return self.page.evaluate(READ_GEOMETRY)
+
+    def table(self, selector: str) -> list[dict[str, str]]:
+        """The rows of a table of the page, each as its header's names -> the cells' text."""
+        rows = self.page.evaluate(
+            "selector => Array.from(document.querySelectorAll(selector + ' tr'))"
+            ".map(row => Array.from(row.querySelectorAll('th, td')).map(cell => cell.textContent))",
+            selector,
+        )
+        return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]] if rows else []
 
 
 def _only_files(route: Route) -> None:

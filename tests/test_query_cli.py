@@ -1,9 +1,14 @@
 """`python -m query` and `make query` as people run them, on the finished sample lake: SQL from -c, from a
-pipe, and typed at the interactive prompt in a real pseudo-terminal. Expected values come from pyarrow."""
+pipe, and typed at the interactive prompt in a real pseudo-terminal; output off a terminal, in each format;
+the hint naming the demo lake. Expected values come from pyarrow."""
 
+import csv
 import fcntl
+import io
+import json
 import os
 import pty
+import re
 import select
 import struct
 import subprocess
@@ -15,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SampleLake
-from tests.pipeline_helpers import child_environment
+from tests.earlier_release import EARLIER_RELEASE
+from tests.pipeline_helpers import child_environment, child_folder
 
 PROJECT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 120
@@ -94,6 +100,111 @@ def test_make_query_runs_the_entry_point_for_lake_root_and_release(sample_lake: 
     assert result.returncode == 0, result.stderr
     assert f"release {sample_lake.release} of {sample_lake.root}" in result.stderr
     assert table_rows(result.stdout) == [[str(works_count(sample_lake))]]
+
+
+WORK_COLUMNS = ("work_key", "title", "author_keys", "rating_avg", "edition_count")
+WORKS_SQL = f"SELECT {', '.join(WORK_COLUMNS)} FROM dim_work ORDER BY work_key;"
+
+
+def expected_works(sample_lake: SampleLake) -> list[dict[str, object]]:
+    rows = sorted(sample_lake.rows("marts", "dim_work"), key=lambda row: row["work_key"])
+    return [{name: row[name] for name in WORK_COLUMNS} for row in rows]
+
+
+def parse_csv(text: str) -> list[dict[str, object]]:
+    """CSV rows back to values: author_keys is JSON, rating_avg a number or empty (null)."""
+    return [
+        row | {"author_keys": json.loads(row["author_keys"]), "edition_count": int(row["edition_count"]),
+               "rating_avg": float(row["rating_avg"]) if row["rating_avg"] else None}
+        for row in csv.DictReader(io.StringIO(text))
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("output", "parse"), [("csv", parse_csv), ("json", json.loads)])
+def test_every_row_of_a_query_in_csv_and_json(
+    sample_lake: SampleLake, child_cwd: Path, output: str, parse: object
+) -> None:
+    result = run_query(["--lake-root", str(sample_lake.root), "--format", output, "-c", WORKS_SQL], child_cwd)
+
+    assert result.returncode == 0, result.stderr
+    expected = expected_works(sample_lake)
+    assert len(expected) > 40  # more rows than DuckDB's table shows on a terminal
+    assert any(row["rating_avg"] is None for row in expected) and any(row["author_keys"] for row in expected)
+    assert parse(result.stdout) == expected
+
+
+def test_piped_table_has_every_column_and_whole_values(sample_lake: SampleLake, child_cwd: Path) -> None:
+    columns = ("work_key", "title", "first_publish_year", "edition_count", "rating_count", "want_to_read",
+               "currently_reading", "already_read")  # fmt: skip
+    sql = (
+        f"SELECT {', '.join(columns)} FROM dim_work WHERE first_publish_year IS NOT NULL "
+        "ORDER BY length(title) DESC, work_key LIMIT 3;"
+    )
+
+    result = run_query(["--lake-root", str(sample_lake.root), "-c", sql], child_cwd)
+
+    assert result.returncode == 0, result.stderr
+    dated = [row for row in sample_lake.rows("marts", "dim_work") if row["first_publish_year"] is not None]
+    longest = sorted(dated, key=lambda row: (-len(row["title"]), row["work_key"]))[:3]
+    assert len(longest[0]["title"]) > 60  # the kind of value a terminal's width cuts
+    assert table_rows(result.stdout) == [[str(row[name]) for name in columns] for row in longest]
+    assert "…" not in result.stdout and "shown" not in result.stdout
+
+
+def beside_a_demo_lake(tmp_path: Path, sample_lake: SampleLake) -> Path:
+    """An empty working folder (child_folder) but for data/demo/lake, where `make demo` puts its lake: the
+    sample lake (a symbolic link). The default lake there, ./data, holds no release."""
+    folder = child_folder(tmp_path)
+    (folder / "data" / "demo").mkdir(parents=True)
+    (folder / "data" / "demo" / "lake").symlink_to(sample_lake.root)
+    return folder
+
+
+def test_the_default_lake_with_no_release_names_the_demo_lake_and_commands_that_open_it(
+    sample_lake: SampleLake, tmp_path: Path
+) -> None:
+    child_cwd = beside_a_demo_lake(tmp_path, sample_lake)
+
+    result = run_query(["-c", "SELECT 1;"], child_cwd)  # the default lake: ./data, holding only the demo
+
+    assert result.returncode == 2
+    releases = f"{sample_lake.previous_release}, {sample_lake.release}"
+    assert f"query: the demo lake data/demo/lake (make demo) holds releases {releases}: " in result.stderr
+    make = re.search(r"open it with `make (query [^`]+)`", result.stderr)
+    python = re.search(r"\(or `python -m query ([^`]+)`\)", result.stderr)
+    assert make and python, result.stderr
+    assert make[1] == "query LAKE_ROOT=data/demo/lake"
+    by_make = subprocess.run(
+        ["make", "--no-print-directory", "-f", str(PROJECT / "Makefile"), "-o", ".venv/.installed",
+         f"PY={sys.executable}", *make[1].split()],
+        input="SELECT count(*) FROM works;", capture_output=True, text=True, cwd=child_cwd,
+        env=child_environment(), timeout=TIMEOUT_S,
+    )  # fmt: skip
+    by_python = run_query([*python[1].split(), "-c", "SELECT count(*) FROM works;"], child_cwd)
+    for opened in (by_make, by_python):
+        assert opened.returncode == 0, opened.stderr
+        assert f"release {sample_lake.release} of " in opened.stderr
+        assert table_rows(opened.stdout) == [[str(works_count(sample_lake))]]
+
+
+@pytest.mark.parametrize(
+    ("release", "hint"),
+    [
+        (EARLIER_RELEASE, f"`make query LAKE_ROOT=data/demo/lake RELEASE={EARLIER_RELEASE}`"),
+        ("2001-01-01", None),
+    ],
+)
+def test_the_demo_hint_names_the_release_asked_for_only_when_the_demo_lake_holds_it(
+    sample_lake: SampleLake, tmp_path: Path, release: str, hint: str | None
+) -> None:
+    child_cwd = beside_a_demo_lake(tmp_path, sample_lake)
+    result = run_query(["--release", release, "-c", "SELECT 1;"], child_cwd)
+    assert result.returncode == 2
+    assert f"release {release} has no complete table" in result.stderr
+    if hint is None:
+        assert "demo lake" not in result.stderr
+    else:
+        assert hint in result.stderr
 
 
 def test_a_failing_statement_stops_the_script_with_duckdb_s_error_and_exit_1(

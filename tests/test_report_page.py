@@ -4,6 +4,7 @@ The browser tests (test_report_browser.py) check what the page draws; these chec
 small hand-made report document, with no Spark and no browser.
 """
 
+import html
 import re
 from typing import Any
 
@@ -52,6 +53,15 @@ def report(**summary: Any) -> dict[str, Any]:
         }
         | summary,
     }
+
+
+def quality_entry(measure: str, reference: str, detail: str | None, count: int, total: int | None) -> dict:
+    """One entry of the summary's "quality" list; `reference` is TABLE.COLUMN, the share count / total."""
+    table, column = reference.split(".")
+    return {
+        "measure": measure, "table_name": table, "column_name": column, "detail": detail, "count": count,
+        "total": total, "share": None if total is None else count / total,
+    }  # fmt: skip
 
 
 def test_the_page_inlines_plotly_once_and_references_nothing_outside() -> None:
@@ -104,3 +114,37 @@ def test_a_dump_that_does_not_reconcile_is_flagged() -> None:
     document["dumps"]["works"]["reconciled"] = False
     page = render_page(document)
     assert '<td><span class="bad">NO</span></td>' in page
+
+
+def test_a_duration_under_a_second_is_shown_to_the_millisecond() -> None:
+    document = report()
+    document["dumps"]["works"]["durations_s"] = {"ingest": 0.018, "transform": 12.25}
+    cells = re.findall(
+        r"<td>([^<]*)</td>", re.search(r'<tr data-dump="works">(.*?)</tr>', render_page(document))[1]
+    )
+    assert cells[-2:] == ["0.018", "12.2"]
+
+
+def test_the_quality_section_draws_the_measures_and_lists_the_isbns_refused() -> None:
+    quality = [
+        quality_entry("filled", "works.title", None, 3, 4),
+        quality_entry("orphans_before_redirects", "editions.work_key", "works", 2, 5),
+        quality_entry("isbns_refused", "editions.isbn_13", "bad_checksum", 7, None),
+        quality_entry("isbns_refused", "editions.isbn_10", HOSTILE, 1200, None),
+    ]
+    page = render_page(report(quality=quality))
+    assert 'id="quality-unavailable"' not in page
+    assert 'id="chart-quality-filled-plot"' in page and 'id="chart-quality-orphans-plot"' in page
+    assert '"text":["75.0%"]' in page and '"text":["2 (40.0%)"]' in page
+    refused = re.findall(
+        r'<tr data-column="([^"]+)" data-reason="([^"]+)"><td>.*?</td><td>.*?</td><td>(.*?)</td>', page
+    )
+    assert refused == [("isbn_10", html.escape(HOSTILE), "1,200"), ("isbn_13", "bad_checksum", "7")]
+    assert HOSTILE not in page
+
+
+def test_a_release_without_quality_measures_says_so() -> None:
+    page = render_page(report())
+    note = re.search(r'<p class="note" id="quality-unavailable">(.*?)</p>', page)
+    assert note and "not available for release 2026-10-31" in note[1]
+    assert "chart-quality" not in page
