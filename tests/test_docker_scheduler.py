@@ -174,7 +174,8 @@ def test_a_refused_release_leaves_a_one_screen_summary_naming_the_missing_dump(c
     assert f"release:    latest (resolved to {RELEASE})" in text
     assert f"exit code:  {SCHEDULING_ERROR}: scheduling_error" in text
     assert f"  - OpenLibraryPipeline(release={RELEASE})" in summary
-    assert f"release {RELEASE} refused: " in text and missing in text and "is missing (HTTP 404)" in text
+    flowing = " ".join(text.split())  # the error as one text: the summary wraps it at the screen's width
+    assert f"release {RELEASE} refused: " in flowing and f"{missing} is missing (HTTP 404)" in flowing
     assert "Traceback" not in container.log.text
     assert "1 failed scheduling" in text  # the tail of luigi's execution summary
     assert f"visualiser: {container.luigid.url}" in text
