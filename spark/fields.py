@@ -19,11 +19,9 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from spark.parse import key_of, subject_name, text_value
+from spark.parse import CORRUPT, is_object, key_of, object_of, subject_name, text_value
 
 S = T.StringType()
-CORRUPT = "_corrupt"
-PERMISSIVE = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
 
 RAW = "raw"  # kept as the parse gives it (a string; a non-string as its JSON text)
 TEXT = "text"  # a string or {"type": "/type/text", "value": ...}
@@ -36,9 +34,6 @@ MAP = "map"  # an object of texts (remote_ids)
 
 LISTS = (TEXTS, SUBJECTS, KEYS, INTS, AUTHORS)
 ENTRY = T.StructType([T.StructField("author_key", S), T.StructField("role", S)])
-_VALUE_TYPES: dict[str, T.DataType] = {
-    RAW: S, TEXT: S, MAP: T.MapType(S, S), INTS: T.ArrayType(T.LongType()), AUTHORS: T.ArrayType(ENTRY),
-}  # fmt: skip
 _OBJECT = T.StructType([T.StructField(name, S) for name in ("value", "key", "author", "role", CORRUPT)])
 _RAW_TEXTS = T.MapType(S, S)
 
@@ -46,11 +41,6 @@ _RAW_TEXTS = T.MapType(S, S)
 def parse_type(kind: str) -> T.DataType:
     """What the record's parse declares: lists as lists of raw texts, objects of texts as maps, else text."""
     return T.ArrayType(S) if kind in LISTS else T.MapType(S, S) if kind == MAP else S
-
-
-def value_type(kind: str) -> T.DataType:
-    """The type of the normalised value."""
-    return _VALUE_TYPES.get(kind, T.ArrayType(S))
 
 
 def parse_schema(fields: Mapping[str, str]) -> T.StructType:
@@ -61,28 +51,24 @@ def parse_schema(fields: Mapping[str, str]) -> T.StructType:
 
 
 def _object(text: Column) -> Column:
-    """Text starting with "{" parsed as an object of texts (_corrupt set when it is not JSON), else null."""
-    return F.when(text.startswith("{"), F.from_json(text, _OBJECT, PERMISSIVE))
-
-
-def _is_object(parsed: Column) -> Column:
-    return parsed.isNotNull() & parsed[CORRUPT].isNull()
+    """Text starting with "{" parsed as an object of texts (see parse.object_of), else null."""
+    return object_of(text, _OBJECT)
 
 
 def _element(kind: str, element: Column) -> Column:
     """A list element (its text and its parse as an object) normalised; null when it holds nothing."""
     text, parsed = element["text"], element["parsed"]
-    is_object = _is_object(parsed)
+    an_object = is_object(parsed)
     if kind == TEXTS:
-        return F.when(is_object, parsed["value"]).otherwise(text)
+        return F.when(an_object, parsed["value"]).otherwise(text)
     if kind == SUBJECTS:
-        return F.when(is_object, F.coalesce(parsed["value"], subject_name(parsed["key"]))).otherwise(text)
+        return F.when(an_object, F.coalesce(parsed["value"], subject_name(parsed["key"]))).otherwise(text)
     if kind == KEYS:
-        key = F.when(is_object, parsed["key"]).otherwise(text)
+        key = F.when(an_object, parsed["key"]).otherwise(text)
         return F.when(F.trim(key) != "", key)
     if kind == INTS:
         return F.when(F.trim(text).rlike(r"^-?[0-9]{1,18}$"), F.trim(text).cast("bigint"))
-    author = F.when(is_object, F.coalesce(key_of(parsed["author"]), key_of(parsed["key"]))).otherwise(
+    author = F.when(an_object, F.coalesce(key_of(parsed["author"]), key_of(parsed["key"]))).otherwise(
         key_of(text)
     )
     return F.struct(author.alias("author_key"), text_value(parsed["role"]).alias("role"))
@@ -134,10 +120,8 @@ def read_fields(parsed: DataFrame, fields: Mapping[str, str], json_text: str = "
             values[name] = typed[name]
         elif kind == TEXT:
             is_list = F.col("_lists")[name].isNotNull()
-            values[name] = F.when(
-                ~is_list, F.when(_is_object(column), column["value"]).otherwise(typed[name])
-            )
-            flags[name] = is_list | (_is_object(column) & column["value"].isNull())
+            values[name] = F.when(~is_list, F.when(is_object(column), column["value"]).otherwise(typed[name]))
+            flags[name] = is_list | (is_object(column) & column["value"].isNull())
         elif kind == MAP:
             values[name] = F.when(~F.col(f"_wrong_{name}"), typed[name])
         else:

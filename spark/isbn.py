@@ -12,6 +12,7 @@ _TOKEN = r"[0-9](?:[ -]?[0-9])*(?:[ -]?[Xx])?"
 BAD_LENGTH = "bad_length"  # a value holding no ISBN-shaped run (10 characters, or 13 digits)
 BAD_CHECKSUM = "bad_checksum"  # an ISBN-shaped run whose check digit is wrong
 REFUSALS = (BAD_LENGTH, BAD_CHECKSUM)
+ISBN_COLUMNS = ("isbn_10", "isbn_13")  # the editions columns ISBNs are read from
 
 
 def _digit(isbn: Column, i: Column) -> Column:

@@ -4,9 +4,20 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-_TEXT_OBJECT = T.StructType(
-    [T.StructField("value", T.StringType()), T.StructField("_corrupt", T.StringType())]
-)
+CORRUPT = "_corrupt"  # the column a permissive parse puts text that isn't JSON in
+PERMISSIVE = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+_TEXT_OBJECT = T.StructType([T.StructField("value", T.StringType()), T.StructField(CORRUPT, T.StringType())])
+
+
+def object_of(text: Column, schema: T.StructType) -> Column:
+    """Text starting with "{" parsed by `schema` (which has a CORRUPT field, set when the text is not
+    JSON); null for any other text."""
+    return F.when(text.startswith("{"), F.from_json(text, schema, PERMISSIVE))
+
+
+def is_object(parsed: Column) -> Column:
+    """Whether object_of() found a JSON object."""
+    return parsed.isNotNull() & parsed[CORRUPT].isNull()
 
 
 def text_value(column: Column) -> Column:
@@ -15,11 +26,8 @@ def text_value(column: Column) -> Column:
     Object-valued fields arrive as their raw JSON text (the parse schema declares them as strings); an object
     with no `value` is null, not its JSON text. Text that starts with "{" but is not JSON stays as it is.
     """
-    parsed = F.when(
-        column.startswith("{"),
-        F.from_json(column, _TEXT_OBJECT, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"}),
-    )
-    return F.when(parsed.isNotNull() & parsed["_corrupt"].isNull(), parsed["value"]).otherwise(column)
+    parsed = object_of(column, _TEXT_OBJECT)
+    return F.when(is_object(parsed), parsed["value"]).otherwise(column)
 
 
 def subject_name(key: Column) -> Column:

@@ -17,12 +17,13 @@ from pyspark.sql import types as T
 
 from spark import tables
 from spark.catalog import tables_of
+from spark.isbn import ISBN_COLUMNS
+from spark.redirects import resolve
 
 FILLED = "filled"
 ORPHANS_BEFORE = "orphans_before_redirects"
 ORPHANS_AFTER = "orphans_after_redirects"
 ISBNS_REFUSED = "isbns_refused"
-ISBN_COLUMNS = ("isbn_10", "isbn_13")
 
 # (referring table, its column, referenced table, the referenced table's key)
 REFERENCES: tuple[tuple[str, str, str, str], ...] = (
@@ -87,11 +88,9 @@ def orphans(
     non-null reference is absent from `keys` (the referenced table's key column, named `key`), as given and
     once resolved through `resolved` (from_key -> to_key), out of the rows with a reference."""
     references = frame.where(F.col(column).isNotNull()).groupBy(F.col(column).alias("_ref")).count()
-    mapping = resolved.select(F.col("from_key").alias("_from"), F.col("to_key").alias("_to"))
     known = keys.where(F.col("key").isNotNull()).select("key").distinct()
     joined = (
-        references.join(mapping, F.col("_ref") == F.col("_from"), "left")
-        .withColumn("_resolved", F.coalesce("_to", "_ref"))
+        resolve(references.withColumn("_resolved", F.col("_ref")), "_resolved", resolved)
         .join(known.select(F.col("key").alias("_before")), F.col("_ref") == F.col("_before"), "left")
         .join(known.select(F.col("key").alias("_after")), F.col("_resolved") == F.col("_after"), "left")
     )

@@ -24,7 +24,6 @@ from spark.fields import (
     INTS,
     KEYS,
     MAP,
-    PERMISSIVE,
     RAW,
     SUBJECTS,
     TEXT,
@@ -32,9 +31,9 @@ from spark.fields import (
     parse_schema,
     read_fields,
 )
-from spark.isbn import REFUSALS, isbn13s, refused
+from spark.isbn import ISBN_COLUMNS, REFUSALS, isbn13s, refused
 from spark.jobio import Stopwatch, read_json, run_job, write_json
-from spark.parse import integer, language_codes, publish_year, timestamp_of
+from spark.parse import PERMISSIVE, integer, language_codes, publish_year, timestamp_of
 from spark.progress import ProgressPrinter
 
 QUARANTINE_COLUMNS = ("line", "reason", "source_file")
@@ -351,7 +350,7 @@ SKIPPED: dict[str, dict[str, Callable[[], Column]]] = {
         "editions_without_work": lambda: _work_key().isNull().cast("int"),
     },
 }
-ISBN_COLUMNS: dict[str, tuple[str, ...]] = {"editions": ("isbn_10", "isbn_13")}  # metrics["isbns_refused"]
+ISBN_COLUMNS_OF: dict[str, tuple[str, ...]] = {"editions": ISBN_COLUMNS}  # metrics["isbns_refused"]
 
 
 def _nest(flat: dict[str, int]) -> dict[str, Any]:
@@ -375,7 +374,7 @@ def record_counts(good: DataFrame, dump: str) -> dict[str, Any]:
     for field, kind in FIELDS.get(spec or "", {}).items():
         if kind != RAW:
             counts[f"coerced.{field}"] = F.array_contains("coerced", field).cast("int")
-    for column in ISBN_COLUMNS.get(dump, ()):
+    for column in ISBN_COLUMNS_OF.get(dump, ()):
         for reason in REFUSALS:
             counts[f"isbns_refused.{column}.{reason}"] = refused(_record(column), reason)
     counts["cleaned.nul_removed"] = F.col("nul_removed").cast("int")

@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
-from spark.build_marts import build_marts, resolve_redirects
+from spark.build_marts import build_marts
+from spark.redirects import resolve_redirects
 from spark.tables import CURATED, MARTS
 
 DAY = dt.date(2025, 1, 1)

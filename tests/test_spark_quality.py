@@ -4,8 +4,8 @@ redirects, refused ISBNs, and only what the release's dumps hold."""
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
-from spark.build_marts import resolve_redirects
 from spark.quality import data_quality, isbns_refused
+from spark.redirects import resolve_redirects
 from spark.tables import MARTS
 from tests.test_spark_marts import curated, redirect
 
