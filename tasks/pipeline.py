@@ -24,11 +24,15 @@ class OpenLibraryPipeline(luigi.WrapperTask):
     )
     lake = lake_parameter()
 
+    _checked = False  # the checks passed: luigi asks requires() twice (complete(), then deps())
+
     def requires(self) -> RunReport:
         report = RunReport(release=self.release, lake=self.lake)
-        self._check_source()
-        if not report.complete():  # after the source: a refused release leaves no trace in the lake
-            lake_at(self.lake).check_writable()
+        if not self._checked:
+            self._check_source()
+            if not report.complete():  # after the source: a refused release leaves no trace in the lake
+                lake_at(self.lake).check_writable()
+            self._checked = True
         return report
 
     def __repr__(self) -> str:

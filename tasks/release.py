@@ -27,6 +27,9 @@ def resolve_latest_release() -> str:
     return _resolve_latest(settings.base_url.rstrip("/"), tuple(settings.dumps), settings.timeout_s)
 
 
+NOT_A_RELEASE = "not a date; use YYYY-MM-DD or latest"
+
+
 class ReleaseParameter(CheckedOnCommandLine, luigi.Parameter):
     """A release date YYYY-MM-DD, or `latest`: resolved at scheduling time, so every task carries the date.
 
@@ -36,7 +39,7 @@ class ReleaseParameter(CheckedOnCommandLine, luigi.Parameter):
 
     def parse(self, x: str) -> str:
         if x != "latest" and not is_release_date(str(x)):
-            raise SettingError("not a date; use YYYY-MM-DD or latest")
+            raise SettingError(NOT_A_RELEASE)
         return str(x)
 
     def normalize(self, x: str) -> str:
@@ -48,5 +51,5 @@ class ReleaseParameter(CheckedOnCommandLine, luigi.Parameter):
                     refuse(f"release latest refused: {error}")
                 raise
         if not is_release_date(str(x)):
-            raise SettingError(f"release {x!r}: not a date; use YYYY-MM-DD or latest")
+            raise SettingError(f"release {x!r}: {NOT_A_RELEASE}")
         return str(x)
