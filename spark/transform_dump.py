@@ -8,7 +8,7 @@ the metrics document last; when the check fails it raises and writes no metrics.
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -31,7 +31,7 @@ from spark.fields import (
     parse_schema,
     read_fields,
 )
-from spark.isbn import ISBN_COLUMNS, REFUSALS, isbn13s, refused
+from spark.isbn import ISBN_COLUMNS, REFUSALS, with_isbn_checks
 from spark.jobio import Stopwatch, read_json, run_job, write_json
 from spark.parse import PERMISSIVE, integer, language_codes, publish_year, timestamp_of
 from spark.progress import ProgressPrinter
@@ -89,11 +89,12 @@ def _columns(lines: DataFrame) -> DataFrame:
     A line ending in "\r\n" is split without its "\r".
     """
     decoded = F.decode(F.col("value").cast("binary"), "UTF-8")
+    without_cr = F.when(decoded.endswith("\r"), F.regexp_replace(decoded, "\r$", "")).otherwise(decoded)
     return lines.select(
         decoded.alias("line"),
         F.input_file_name().alias("source_file"),
         (decoded == F.col("value")).alias("utf8_valid"),
-        F.split(F.regexp_replace(decoded, "\r$", ""), "\t", -1).alias("cols"),
+        F.split(without_cr, "\t", -1).alias("cols"),
     )
 
 
@@ -123,8 +124,15 @@ EXTRA_CHECKS: dict[str, tuple[tuple[Callable[[], Column], str], ...]] = {
 }
 
 
+# Columns a typed dump's classification adds, computed once per record in the one read of the lines.
+DERIVED: dict[str, Callable[[DataFrame], DataFrame]] = {
+    "editions": lambda frame: with_isbn_checks(frame, _record("isbn_10"), _record("isbn_13"), "isbns"),
+}
+
+
 def classify_records(lines: DataFrame, dump: str) -> DataFrame:
-    """Typed dumps (five columns + JSON): line, source_file, key, record (parsed JSON), revision, reason."""
+    """Typed dumps (five columns + JSON): line, source_file, key, record (parsed JSON), revision, reason, and
+    the dump's DERIVED columns."""
     fields = FIELDS[DUMPS[dump].json_schema]
     columns = _columns(lines).select(
         "line",
@@ -151,7 +159,7 @@ def classify_records(lines: DataFrame, dump: str) -> DataFrame:
         (F.col("key").rlike(_CONTROL_CHARACTER), tables.INVALID_VALUE),
     ]
     checks += [(failed(), reason) for failed, reason in EXTRA_CHECKS.get(dump, ())]
-    return read_fields(parsed, fields).select(
+    classified = read_fields(parsed, fields).select(
         "line",
         "source_file",
         "key",
@@ -161,36 +169,23 @@ def classify_records(lines: DataFrame, dump: str) -> DataFrame:
         F.coalesce(F.col("nul_removed"), F.lit(False)).alias("nul_removed"),
         _first_reason(*checks).alias("reason"),
     )
+    return DERIVED[dump](classified) if dump in DERIVED else classified
 
 
 REPEATED_KEY_PARTITIONS = 4  # partitions of the (few) records whose key repeats, sorted by the window
 
 
-def mark_superseded(classified: DataFrame) -> DataFrame:
-    """Among good records sharing a key, keep the highest revision (then the latest last_modified, then the
-    line itself, so the choice is deterministic); mark the others superseded_revision.
-
-    Only the records of keys that occur more than once go through the window: those keys are counted from
-    the key column alone (no JSON parsed) and broadcast, so the other records, nearly all of a dump, are
-    never shuffled or sorted (a window over every record was the job's costliest step; see BENCHMARKS.md).
-    """
-    repeated = classified.groupBy("key").count().where(F.col("count") > 1).select("key", F.lit(True))
-    flagged = classified.join(F.broadcast(repeated.toDF("key", "_repeated")), "key", "left")
-    once = flagged.where(F.col("_repeated").isNull()).drop("_repeated")
-    many = flagged.where(F.col("_repeated")).drop("_repeated").repartition(REPEATED_KEY_PARTITIONS, "key")
-    order = Window.partitionBy("key", F.col("reason").isNull()).orderBy(
+def rank_repeated(good: DataFrame) -> DataFrame:
+    """Good records sharing a key: the highest revision is kept (then the latest last_modified, then the
+    greater line, so the choice is deterministic); the others get the reason superseded_revision."""
+    order = Window.partitionBy("key").orderBy(
         F.col("revision").desc_nulls_last(),
         timestamp_of(F.col("record.last_modified")).desc_nulls_last(),
         F.col("line").desc(),
     )
-    rank = F.row_number().over(order)
-    ranked = many.withColumn(
-        "reason",
-        F.when(F.col("reason").isNull() & (rank > 1), F.lit(tables.SUPERSEDED_REVISION)).otherwise(
-            F.col("reason")
-        ),
-    )
-    return once.unionByName(ranked)
+    ranked = good.repartition(REPEATED_KEY_PARTITIONS, "key").withColumn("_rank", F.row_number().over(order))
+    superseded = F.when(F.col("_rank") > 1, F.lit(tables.SUPERSEDED_REVISION))
+    return ranked.withColumn("reason", superseded).drop("_rank")
 
 
 # The value column of each dump of plain rows: a rating 1-5, or a reading-log shelf.
@@ -292,7 +287,7 @@ def editions_tables(good: DataFrame) -> dict[str, DataFrame]:
     )
     edition_isbns = good.select(
         F.col("key").alias("edition_key"),
-        F.explode(isbn13s(_record("isbn_10"), _record("isbn_13"))).alias("isbn13"),
+        F.explode("isbns.isbn13s").alias("isbn13"),
     )
     return {
         "editions": editions,
@@ -350,7 +345,7 @@ SKIPPED: dict[str, dict[str, Callable[[], Column]]] = {
         "editions_without_work": lambda: _work_key().isNull().cast("int"),
     },
 }
-ISBN_COLUMNS_OF: dict[str, tuple[str, ...]] = {"editions": ISBN_COLUMNS}  # metrics["isbns_refused"]
+ISBN_COLUMNS_OF: dict[str, tuple[str, ...]] = {"editions": ISBN_COLUMNS}  # metrics["isbns_refused"]: DERIVED
 
 
 def _nest(flat: dict[str, int]) -> dict[str, Any]:
@@ -376,28 +371,85 @@ def record_counts(good: DataFrame, dump: str) -> dict[str, Any]:
             counts[f"coerced.{field}"] = F.array_contains("coerced", field).cast("int")
     for column in ISBN_COLUMNS_OF.get(dump, ()):
         for reason in REFUSALS:
-            counts[f"isbns_refused.{column}.{reason}"] = refused(_record(column), reason)
+            counts[f"isbns_refused.{column}.{reason}"] = F.col("isbns.refused")[column][reason]
     counts["cleaned.nul_removed"] = F.col("nul_removed").cast("int")
     row = good.select(*(F.sum(count) for count in counts.values())).first()
     nested = _nest({name: int(row[i] or 0) for i, name in enumerate(counts)})
     return {"skipped": {}, "coerced": {}, **nested}
 
 
-def classify(lines: DataFrame, dump: str) -> DataFrame:
-    """Every line with its parsed fields and reason (null = good), superseded revisions marked."""
-    if DUMPS[dump].record_type is not None:
-        return mark_superseded(classify_records(lines, dump))
-    return classify_rows(lines, dump)
+RECORD_PREFIX = "record_"  # the staged frame's column of each record field
 
 
-def transform(lines: DataFrame, dump: str) -> tuple[dict[str, DataFrame], DataFrame, DataFrame]:
-    """(tables by name, quarantine rows, the classified frame — persist it: both outputs read it)."""
-    classified = classify(lines, dump)
-    good = classified.where(F.col("reason").isNull())
+def _record_fields(dump: str) -> list[str]:
+    spec = DUMPS[dump].json_schema
+    return list(FIELDS[spec]) if spec else []
+
+
+def stage(classified: DataFrame, dump: str) -> DataFrame:
+    """The classified lines as the outputs read them, persisted once: every record field a column of its own
+    (the cache is columnar, so each table reads only its fields), the raw line only of quarantined lines."""
+    fields = _record_fields(dump)
+    others = [name for name in classified.columns if name not in ("line", "record")]
+    return classified.select(
+        F.when(F.col("reason").isNotNull(), F.col("line")).alias("line"),
+        *others,
+        *(F.col(f"record.{name}").alias(RECORD_PREFIX + name) for name in fields),
+    )
+
+
+def unstage(staged: DataFrame, dump: str) -> DataFrame:
+    """The staged frame with its record fields in the `record` struct again (still read only when used)."""
+    fields = _record_fields(dump)
+    if not fields:
+        return staged
+    flat = {RECORD_PREFIX + name for name in fields}
+    record = F.struct(*(F.col(RECORD_PREFIX + name).alias(name) for name in fields))
+    return staged.select(*(name for name in staged.columns if name not in flat), record.alias("record"))
+
+
+def repeated_keys(good: DataFrame) -> DataFrame:
+    """Keys that more than one good record has (a handful, or none: they are broadcast)."""
+    return good.groupBy("key").count().where(F.col("count") > 1).select("key")
+
+
+LinesOf = Callable[[list[str]], DataFrame]
+
+
+class Transformed(NamedTuple):
+    outputs: dict[str, DataFrame]  # the dump's tables by name
+    quarantine: DataFrame
+    good: DataFrame  # the records the tables are built from (record_counts counts them)
+    staged: DataFrame  # persisted by transform(): unpersist it once everything is written
+
+
+def transform(lines: DataFrame, dump: str, lines_of: LinesOf | None = None) -> Transformed:
+    """The dump's tables, its quarantine rows and what they are built from.
+
+    Every line is parsed once, into the staged frame. When good records share a key, only the parts that
+    hold them (`lines_of(files)`; all of `lines` by default) are classified again, to rank those records
+    with their raw lines (rank_repeated); a dump without repeated keys reads nothing twice.
+    """
+    typed = DUMPS[dump].record_type is not None
+    classified = classify_records(lines, dump) if typed else classify_rows(lines, dump)
+    staged = stage(classified, dump).persist(StorageLevel.DISK_ONLY)
+    good, bad = staged.where(F.col("reason").isNull()), staged.where(F.col("reason").isNotNull())
+    quarantine = tables.conform(bad, tables.QUARANTINE)
+    files: list[str] = []
+    if typed:
+        keys = F.broadcast(repeated_keys(good))
+        holding = good.join(keys, "key", "left_semi").select("source_file").distinct()
+        files = sorted(row["source_file"] for row in holding.collect())  # stages every line (the first read)
+    good = unstage(good, dump)
+    if files:
+        again = classify_records((lines_of or (lambda _: lines))(files), dump).join(keys, "key", "left_semi")
+        ranked = rank_repeated(again.where(F.col("reason").isNull()))
+        good = good.join(keys, "key", "left_anti").unionByName(ranked.where(F.col("reason").isNull()))
+        superseded = ranked.where(F.col("reason").isNotNull())
+        quarantine = quarantine.unionByName(tables.conform(superseded, tables.QUARANTINE))
     built = TABLE_BUILDERS[dump](good)
     outputs = {name: tables.conform(built[name], tables.CURATED[name]) for name in DUMPS[dump].tables}
-    quarantine = tables.conform(classified.where(F.col("reason").isNotNull()), tables.QUARANTINE)
-    return outputs, quarantine, classified
+    return Transformed(outputs, quarantine, good, staged)
 
 
 # ------------------------------------------------------------------------------------------------- main
@@ -418,11 +470,12 @@ def run(spark: SparkSession, args: TransformArgs) -> dict[str, Any]:
     manifest = read_json(spark, args.manifest)
     parts = [_child(_parent(args.manifest), part["path"]) for part in manifest["parts"]]
     lines = read_lines(spark, parts)
-    outputs, quarantine, classified = transform(lines, args.dump)
-    steps = [f"write {name}" for name in outputs] + ["write quarantine", "count and check"]
-    # on local disk, not in the heap: memory then stays flat whatever the dump's size (BENCHMARKS.md)
-    classified.persist(StorageLevel.DISK_ONLY)
+    outputs = DUMPS[args.dump].tables
+    steps = ["read and stage", *(f"write {name}" for name in outputs), "write quarantine", "count and check"]
     with ProgressPrinter(spark, steps) as progress:
+        progress.step("read and stage")
+        done = transform(lines, args.dump, lambda files: read_lines(spark, files))
+        outputs, quarantine = done.outputs, done.quarantine
         try:
             for name, frame in outputs.items():
                 progress.step(f"write {name}")
@@ -430,9 +483,9 @@ def run(spark: SparkSession, args: TransformArgs) -> dict[str, Any]:
             progress.step("write quarantine")
             quarantine.write.mode("overwrite").parquet(args.quarantine)
             progress.step("count and check")
-            counted = record_counts(classified.where(F.col("reason").isNull()), args.dump)
+            counted = record_counts(done.good, args.dump)
         finally:
-            classified.unpersist()
+            done.staged.unpersist()
         counts = {name: spark.read.parquet(_child(args.curated, name)).count() for name in outputs}
         reasons = {
             row["reason"]: row["count"]

@@ -3,7 +3,17 @@
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from spark.isbn import BAD_CHECKSUM, BAD_LENGTH, isbn10_valid, isbn13_valid, isbn13s, isbn_shaped, refused
+from spark.isbn import (
+    BAD_CHECKSUM,
+    BAD_LENGTH,
+    isbn10_valid,
+    isbn13_valid,
+    isbn13s,
+    isbn_checks,
+    isbn_shaped,
+    refused,
+    with_isbn_checks,
+)
 
 
 def one_column(spark: SparkSession, rows: list, schema: str, expression) -> list:
@@ -45,3 +55,33 @@ def test_refusals_by_reason(spark: SparkSession) -> None:
     rows = [["0140449136", "03948", "", "0394800168 (pbk.)", "0394800169; 0140449136"], None]
     assert one_column(spark, rows, "array<string>", lambda c: refused(c, BAD_LENGTH)) == [2, 0]
     assert one_column(spark, rows, "array<string>", lambda c: refused(c, BAD_CHECKSUM)) == [3, 0]
+
+
+def test_the_common_path_agrees_with_the_general_one_on_every_shape(spark: SparkSession) -> None:
+    cases = [
+        (["0394800168"], ["9780670034826"]),  # one of each, both valid: the same book twice is one ISBN
+        (["0394800169"], ["9780670034827"]),  # wrong check digits
+        (["089471984x", "9780583324205"], None),  # lower-case X; an ISBN-13 in isbn_10
+        (None, []),
+        (["0394800168", "0803733925", "0140449136"], None),  # more values than the common path takes
+        (["0-89471-984-X"], ["978-0670034826 (pbk.)"]),  # hyphens and extra text: the general path
+        (["12345"], ["abc"]),  # no ISBN at all
+    ]
+    frame = spark.createDataFrame(cases, "i10 array<string>, i13 array<string>")
+    both = with_isbn_checks(frame, F.col("i10"), F.col("i13"), "common").select(
+        "common", isbn_checks(F.col("i10"), F.col("i13")).alias("general")
+    )
+    rows = both.collect()
+    assert [row["common"] for row in rows] == [row["general"] for row in rows]
+    assert [row["common"]["isbn13s"] for row in rows] == [
+        ["9780394800165", "9780670034826"],
+        [],
+        ["9780894719844", "9780583324205"],
+        [],
+        ["9780394800165", "9780803733923"],  # 0140449136 has a wrong check digit
+        ["9780894719844", "9780670034826"],
+        [],
+    ]
+    refused = [row["common"]["refused"].asDict(recursive=True) for row in rows]
+    assert refused[1] == {f"isbn_{n}": {BAD_LENGTH: 0, BAD_CHECKSUM: 1} for n in (10, 13)}
+    assert refused[6] == {f"isbn_{n}": {BAD_LENGTH: 1, BAD_CHECKSUM: 0} for n in (10, 13)}

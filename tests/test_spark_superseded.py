@@ -1,10 +1,12 @@
 """Duplicate keys: only the records of repeated keys are ranked (no shuffle of the others), with the same
-choice as a window over every record would make."""
+choice as a window over every record would make; a dump without them is read once."""
 
-from pyspark.sql import SparkSession
+import json
+
+from pyspark.sql import DataFrame, SparkSession
 
 from spark import tables
-from spark.transform_dump import classify, transform
+from spark.transform_dump import transform
 from tests.test_spark_transforms import lines as frame
 from tests.test_spark_transforms import record_line
 
@@ -30,10 +32,13 @@ def test_the_highest_revision_then_latest_modification_then_line_wins_among_repe
     singles = [work(f"/works/OL{n}W", 1, "2020-01-01T00:00:00", "single") for n in range(10, 40)]
     lines = [older, newer, same_rev_early, same_rev_late, twin_a, twin_b, broken_copy, good_copy, *singles]
 
-    rows = classify(frame(spark, *lines), "works").collect()
-    reasons = {row["line"]: row["reason"] for row in rows}
+    outputs, quarantine, *_ = transform(frame(spark, *lines), "works")
+    quarantined = {row["line"]: row["reason"] for row in quarantine.collect()}
+    kept = sorted((row["work_key"], row["title"]) for row in outputs["works"].collect())
+    reasons = {line: quarantined.get(line) for line in lines}
 
-    assert sorted(row["line"] for row in rows) == sorted(lines)  # every line exactly once
+    assert len(quarantined) + len(kept) == len(lines) and set(quarantined) <= set(lines)  # each line once
+    assert kept == sorted((_key(line), _title(line)) for line in lines if line not in quarantined)
     assert reasons[older] == tables.SUPERSEDED_REVISION and reasons[newer] is None
     assert reasons[same_rev_early] == tables.SUPERSEDED_REVISION and reasons[same_rev_late] is None
     assert reasons[max(twin_a, twin_b)] is None and reasons[min(twin_a, twin_b)] == tables.SUPERSEDED_REVISION
@@ -42,12 +47,41 @@ def test_the_highest_revision_then_latest_modification_then_line_wins_among_repe
     assert all(reasons[line] is None for line in singles)
 
 
-def test_repeated_keys_are_found_by_a_broadcast_join_and_unique_keys_stay_good(spark: SparkSession) -> None:
+def _key(line: str) -> str:
+    return line.split("\t")[1]
+
+
+def _title(line: str) -> str:
+    return json.loads(line.split("\t")[4])["title"]
+
+
+def _plan(frame: DataFrame) -> str:
+    """The physical plan above the staged (cached) frame: what the output itself reads and does."""
+    return frame._jdf.queryExecution().executedPlan().toString().split("InMemoryRelation")[0]
+
+
+def test_without_repeated_keys_the_tables_read_the_staged_lines_only(spark: SparkSession) -> None:
     lines = [work(f"/works/OL{n}W", 1, "2020-01-01T00:00:00", "t") for n in range(50)]
-    outputs, quarantine, classified = transform(frame(spark, *lines), "works")
+    outputs, quarantine, good, _ = transform(frame(spark, *lines), "works")
     assert outputs["works"].count() == 50 and quarantine.count() == 0
-    plan = classified._jdf.queryExecution().executedPlan().toString()
-    # the repeated keys are broadcast; the records themselves reach the window only through the join's
-    # "repeated" side, which here is empty
-    assert "BroadcastHashJoin" in plan or "BroadcastExchange" in plan
-    assert [row["reason"] for row in classified.collect()] == [None] * 50
+    plan = _plan(outputs["works"])
+    assert "InMemoryTableScan" in plan and "Window" not in plan and "Scan ExistingRDD" not in plan
+    assert [row["reason"] for row in good.collect()] == [None] * 50
+
+
+def test_only_the_parts_holding_repeated_keys_are_classified_again(spark: SparkSession) -> None:
+    asked: list[list[str]] = []
+    lines = [work("/works/OL1W", n, "2020-01-01T00:00:00", f"rev {n}") for n in (1, 2)]
+    lines += [work(f"/works/OL{n}W", 1, "2020-01-01T00:00:00", "t") for n in range(10, 20)]
+    source = frame(spark, *lines)
+
+    def lines_of(files: list[str]) -> DataFrame:
+        asked.append(files)
+        return source
+
+    outputs, quarantine, *_ = transform(source, "works", lines_of)
+    assert asked == [[""]]  # the lines' (one, nameless) source, asked for once
+    superseded = {row["reason"]: row["line"] for row in quarantine.collect()}
+    assert superseded == {tables.SUPERSEDED_REVISION: lines[0]}
+    assert outputs["works"].count() == 11
+    assert "Window" in outputs["works"]._jdf.queryExecution().executedPlan().toString()

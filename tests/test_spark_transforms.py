@@ -26,7 +26,7 @@ def lines(spark: SparkSession, *values: str) -> DataFrame:
 
 def run(spark: SparkSession, dump: str, *values: str) -> tuple[dict[str, list[dict]], dict[str, str]]:
     """Rows of each table by name, and the quarantine as {line: reason}."""
-    outputs, quarantine, _ = transform(lines(spark, *values), dump)
+    outputs, quarantine, *_ = transform(lines(spark, *values), dump)
     for name, frame in outputs.items():
         assert frame.schema.simpleString() == tables.CURATED[name].simpleString(), name
     rows = {name: [row.asDict(recursive=True) for row in frame.collect()] for name, frame in outputs.items()}
@@ -205,7 +205,7 @@ def test_invalid_utf8_is_quarantined_as_readable_text(spark: SparkSession, tmp_p
         .replace(b"BROKEN", b"\xff\xfe")
     )
     frame = read_file_lines(spark, tmp_path / "part.txt", good + b"\n" + broken + b"\n")
-    outputs, quarantine, _ = transform(frame, "authors")
+    outputs, quarantine, *_ = transform(frame, "authors")
     assert [row["name"] for row in outputs["authors"].collect()] == ["Kept \ufffd as given"]
     (row,) = quarantine.collect()
     assert row["reason"] == tables.INVALID_UTF8
@@ -218,11 +218,11 @@ def test_a_stray_carriage_return_neither_splits_a_line_nor_breaks_crlf(spark: Sp
     rating_crlf = "/works/OL1W\t\\N\t4\t2024-01-01"
     frame = read_file_lines(spark, tmp_path / "part.txt", f"{crlf}\r\n{inner}\n".encode())
     assert frame.count() == 2
-    outputs, quarantine, _ = transform(frame, "authors")
+    outputs, quarantine, *_ = transform(frame, "authors")
     assert [row["author_key"] for row in outputs["authors"].collect()] == ["/authors/OL1A"]
     assert [(row["line"], row["reason"]) for row in quarantine.collect()] == [(inner, tables.INVALID_JSON)]
     ratings = read_file_lines(spark, tmp_path / "ratings.txt", f"{rating_crlf}\r\n".encode())
-    outputs, quarantine, _ = transform(ratings, "ratings")
+    outputs, quarantine, *_ = transform(ratings, "ratings")
     assert [row["rating"] for row in outputs["ratings"].collect()] == [4]
 
 
@@ -231,7 +231,7 @@ def test_escaped_nul_characters_are_removed_and_counted(spark: SparkSession) -> 
     # A backslash followed by the letters u0000 is text, not a NUL: it stays.
     backslash_text = record_line("/type/author", "/authors/OL2A", 1, name="C:\\u0000")
     assert "\\\\u0000" in backslash_text
-    outputs, quarantine, classified = transform(lines(spark, with_nul, backslash_text), "authors")
+    outputs, quarantine, classified, _ = transform(lines(spark, with_nul, backslash_text), "authors")
     assert quarantine.count() == 0
     names = {row["author_key"]: (row["name"], row["bio"]) for row in outputs["authors"].collect()}
     assert names == {"/authors/OL1A": ("Jane", "xy"), "/authors/OL2A": ("C:\\u0000", None)}
@@ -242,7 +242,7 @@ def test_escaped_nul_characters_are_removed_and_counted(spark: SparkSession) -> 
 def test_control_characters_in_keys_are_invalid_values(spark: SparkSession) -> None:
     bad_key = record_line("/type/author", "/authors/OL1A\x01", 1, name="Odd key")
     bad_rating = "/works/OL1W\x00\t\\N\t5\t2024-01-01"
-    _, quarantine, _ = transform(lines(spark, bad_key), "authors")
+    _, quarantine, *_ = transform(lines(spark, bad_key), "authors")
     assert [(row["line"], row["reason"]) for row in quarantine.collect()] == [(bad_key, tables.INVALID_VALUE)]
-    _, quarantine, _ = transform(lines(spark, bad_rating), "ratings")
+    _, quarantine, *_ = transform(lines(spark, bad_rating), "ratings")
     assert [row["reason"] for row in quarantine.collect()] == [tables.INVALID_VALUE]
