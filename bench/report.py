@@ -535,7 +535,8 @@ def before_after_section(n: Numbers) -> list[str]:
         "### Transform: before and after\n",
         f"The job as it was at commit {baseline.get('commit', 'a630e3a')} (before issue 15; "
         "`bench/baseline.py`: its `spark/` extracted and shipped instead of today's, same runner and "
-        "settings) against today's, both on 2 cores, in the same rounds. Local dir: the peak total size "
+        "settings; each run's log must name the old job file and zip) against today's, both on 2 cores, "
+        "in the same rounds. Local dir: the peak total size "
         "under the run's own `spark.local.dir`, sampled every 0.2 s. The "
         f"{n.t_large} MB baseline is one run.\n",
         "| input | before s | after s | before / after | before peak RSS MiB | after peak RSS MiB "
