@@ -217,9 +217,9 @@ down: check-project ## Delete everything up created, the lake's data included: c
 	$(MAKE) --no-print-directory destroy-storage
 # ==== end of the Google Cloud section ====
 
-# ==== benchmarks (issue 6) ====
+# ==== benchmarks (issues 6 and 15) ====
 BENCH_SCALE ?= full
 
 bench: setup java ## Run the benchmarks and regenerate BENCHMARKS.md (BENCH_SCALE=small: a quick check)
-	@for tool in curl gzip taskset; do command -v $$tool >/dev/null || { echo "make bench needs $$tool"; exit 1; }; done
+	@for tool in curl gzip taskset git tar; do command -v $$tool >/dev/null || { echo "make bench needs $$tool"; exit 1; }; done
 	$(PY) -m bench.run --scale $(BENCH_SCALE)

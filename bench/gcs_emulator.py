@@ -4,6 +4,8 @@
         client = emulator_client(url)                # talks to it; no environment variable needed
         monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)  # only for code that builds its own client
 
+    with gcs_emulator_process() as (url, pid):      # the same, with the emulator's pid (to measure its CPU)
+
 It binds 127.0.0.1 on a free port, keeps objects in memory (or in `folder`), and logs to a file (never to a
 pipe that could fill up and stall it). Nothing global is set here.
 """
@@ -51,8 +53,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def gcs_emulator(folder: Path | None = None, attempts: int = 3) -> Iterator[str]:
-    """Run fake-gcs-server for the block and yield its URL (the value for STORAGE_EMULATOR_HOST).
+def gcs_emulator_process(folder: Path | None = None, attempts: int = 3) -> Iterator[tuple[str, int]]:
+    """Run fake-gcs-server for the block and yield (its URL, its pid): the pid for measuring its CPU.
 
     `folder`: keep objects there (filesystem backend) instead of in memory.
     """
@@ -71,11 +73,21 @@ def gcs_emulator(folder: Path | None = None, attempts: int = 3) -> Iterator[str]
                 )  # fmt: skip
             try:
                 if _wait_until_ready(process, url):
-                    yield url
+                    yield url, process.pid
                     return
             finally:
                 _stop(process)
         raise RuntimeError(f"fake-gcs-server did not start: {log_path.read_text(errors='replace')}")
+
+
+@contextmanager
+def gcs_emulator(folder: Path | None = None, attempts: int = 3) -> Iterator[str]:
+    """Run fake-gcs-server for the block and yield its URL (the value for STORAGE_EMULATOR_HOST).
+
+    `folder`: keep objects there (filesystem backend) instead of in memory.
+    """
+    with gcs_emulator_process(folder, attempts) as (url, _):
+        yield url
 
 
 def emulator_client(url: str) -> storage.Client:

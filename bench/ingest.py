@@ -2,9 +2,9 @@
 floor `curl -s URL | gzip -dc > /dev/null` on the same files, in interleaved rounds.
 
 Each IngestDump run is the real command line (`python -m luigi --module tasks IngestDump ...`) in a child
-process, with the settings of luigi.cfg except the ones a measurement varies; its wall time and peak RSS
-are recorded. Lakes live under data/bench/ (local) or in the emulator's memory, and are emptied between
-runs.
+process, with the settings of luigi.cfg except the ones a measurement varies; its wall time, CPU time and
+peak RSS are recorded (for the GCS runs also the emulator's CPU time meanwhile). Lakes live under
+data/bench/ (local) or in the emulator's memory, and are emptied between runs.
 """
 
 import datetime as dt
@@ -14,11 +14,13 @@ import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from bench import ROOT
 from bench.dumpserver import DumpServer
-from bench.measure import Run, run_command
+from bench.measure import Run, run_command, tree_cpu_seconds
 from bench.synth import SyntheticDump
 from source.release import dump_url
 from spark import catalog
@@ -78,18 +80,35 @@ def empty_local(lake_root: Path) -> None:
     shutil.rmtree(lake_root, ignore_errors=True)
 
 
-@contextmanager
-def gcs_lake() -> Iterator[tuple[str, object]]:
-    """fake-gcs-server on 127.0.0.1 with a bucket `bench`; yields (emulator URL, client)."""
-    from bench.gcs_emulator import emulator_client, gcs_emulator
+@dataclass(frozen=True)
+class Emulator:
+    """The GCS emulator a benchmark writes to: its URL, a client, and its pid (to measure its CPU)."""
 
-    with gcs_emulator() as url:
+    url: str
+    client: Any
+    pid: int
+
+
+@contextmanager
+def gcs_lake() -> Iterator[Emulator]:
+    """fake-gcs-server on 127.0.0.1 with a bucket `bench`."""
+    from bench.gcs_emulator import emulator_client, gcs_emulator_process
+
+    with gcs_emulator_process() as (url, pid):
         client = emulator_client(url)
         client.create_bucket("bench")
-        yield url, client
+        yield Emulator(url, client, pid)
 
 
-def empty_gcs(client: object, prefix: str) -> None:
-    bucket = client.bucket("bench")  # type: ignore[attr-defined]
+def ingest_gcs(server: DumpServer, megabytes: int, emulator: Emulator, log: Path) -> Run:
+    """IngestDump into gs://bench/lake on the emulator, with the CPU seconds the emulator's process tree
+    spent meanwhile (beside the ingest's own cpu_s): together, how busy the cores were."""
+    before = tree_cpu_seconds(emulator.pid)
+    run = ingest(server, megabytes, "gs://bench/lake", log, storage_emulator_host=emulator.url)
+    return replace(run, emulator_cpu_s=tree_cpu_seconds(emulator.pid) - before)
+
+
+def empty_gcs(client: Any, prefix: str) -> None:
+    bucket = client.bucket("bench")
     for blob in list(bucket.list_blobs(prefix=prefix)):
         blob.delete()

@@ -1,5 +1,6 @@
-"""Render data/bench/results.json (written by bench.run) as BENCHMARKS.md: the goals of issue 6 with the
-measured value and met/missed, the tables behind them, the Spark profile and the projections.
+"""Render data/bench/results.json (written by bench.run) as BENCHMARKS.md: the goals of issue 15 with
+the target, the measured value and met/missed, the tables behind them (today's transform beside the one
+before issue 15), the Spark profile and the projections.
 
 python -m bench.report [data/bench/results.json] [BENCHMARKS.md]
 """
@@ -7,6 +8,8 @@ python -m bench.report [data/bench/results.json] [BENCHMARKS.md]
 import json
 import statistics
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +18,32 @@ REAL_RELEASE_GB = {"authors": 0.6, "works": 4.0, "editions": 12.6}  # compressed
 DATAPROC_WORKERS = (2, 4, 8)
 DATAPROC_CORES_PER_WORKER = 4  # n2-standard-4
 DATAPROC_JOB_OVERHEAD_S = 45  # submit + driver start + executors, per transform job (an estimate)
+CPU_BOUND_SHARE = 0.85  # GCS ingest + emulator using this share of the cores: the ingest is CPU-bound
+SERIES = ("spark-2", "baseline-2", "spark-1", "single-gz", "original", "duckdb-2", "duckdb-1")
+LABELS = {
+    "spark-2": "transform_dump, 2 cores",
+    "baseline-2": "transform_dump before issue 15 (a630e3a), 2 cores",
+    "spark-1": "transform_dump, 1 core",
+    "single-gz": "(a) single .gz, 2 cores",
+    "original": "(b) original approach, 2 cores",
+    "duckdb-2": "(c) DuckDB, 2 threads",
+    "duckdb-1": "(c) DuckDB, 1 thread",
+}
 
 
 def _median(runs: list[dict], key: str = "seconds") -> float:
     return statistics.median(run[key] for run in runs)
+
+
+def _sizes(results: dict[str, Any]) -> dict[str, Any]:
+    """The sizes the run measured (older results: read off the series)."""
+    if results.get("sizes"):
+        return results["sizes"]
+    return {
+        "ingest": sorted(int(s) for s in results["ingest"]["floor"]),
+        "transform": sorted(int(s) for s in results["transform"]["spark-2"])[-3:],
+        "tiny": None,
+    }
 
 
 class Numbers:
@@ -27,6 +52,11 @@ class Numbers:
     def __init__(self, results: dict[str, Any]) -> None:
         self.r = results
         self.inputs = {int(size): info for size, info in results["inputs"].items()}
+        sizes = _sizes(results)
+        self.i_small, self.i_mid, self.i_large = sizes["ingest"]
+        self.t_small, self.t_mid, self.t_large = sizes["transform"]
+        self.tiny: int | None = sizes.get("tiny")
+        self.cores = results["machine"]["nproc"]
 
     def mb(self, size: int) -> float:
         return self.inputs[size]["uncompressed_bytes"] / MB
@@ -34,13 +64,23 @@ class Numbers:
     def lines(self, size: int) -> int:
         return self.inputs[size]["lines"]
 
-    def seconds(self, group: str, series: str, size: int) -> float | None:
-        runs = self.r[group].get(series, {}).get(str(size))
-        return _median(runs) if runs else None
+    def runs(self, group: str, series: str, size: int | None) -> list[dict]:
+        return self.r[group].get(series, {}).get(str(size), []) if size is not None else []
 
-    def rss(self, group: str, series: str, size: int) -> float | None:
-        runs = self.r[group].get(series, {}).get(str(size))
-        return _median(runs, "peak_rss_mb") if runs else None
+    def value(self, group: str, series: str, size: int | None, key: str) -> float | None:
+        """The median of `key` over the runs of a series at a size that recorded it; None without any."""
+        values = [run[key] for run in self.runs(group, series, size) if run.get(key) is not None]
+        return statistics.median(values) if values else None
+
+    def seconds(self, group: str, series: str, size: int | None) -> float | None:
+        return self.value(group, series, size, "seconds")
+
+    def rss(self, group: str, series: str, size: int | None) -> float | None:
+        return self.value(group, series, size, "peak_rss_mb")
+
+    def local_dir_mb(self, series: str, size: int | None) -> float | None:
+        peak = self.value("transform", series, size, "local_dir_peak_bytes")
+        return None if peak is None else peak / MB
 
     def marginal(self, group: str, series: str, small: int, large: int) -> float | None:
         """Uncompressed MB/s of the extra input between two sizes."""
@@ -49,12 +89,37 @@ class Numbers:
             return None
         return (self.mb(large) - self.mb(small)) / (t_large - t_small)
 
+    def rate(self, series: str) -> float | None:
+        """A transform series' marginal rate between the two smaller transform sizes."""
+        return self.marginal("transform", series, self.t_small, self.t_mid)
+
     def per_record(self, group: str, series: str, small: int, large: int) -> float | None:
         """Marginal seconds per record between two sizes."""
         t_small, t_large = self.seconds(group, series, small), self.seconds(group, series, large)
         if t_small is None or t_large is None:
             return None
         return (t_large - t_small) / (self.lines(large) - self.lines(small))
+
+    def ingest_seconds(self, size: int) -> float | None:
+        """IngestDump to a local lake at `size`: the rounds' median, else the transform input's run."""
+        return self.seconds("ingest", "local", size) or self.seconds("ingest", "transform-input", size)
+
+    def end_to_end(self, size: int) -> float | None:
+        """Ingest + spark-2 transform at `size`."""
+        ingest, transform = self.ingest_seconds(size), self.seconds("transform", "spark-2", size)
+        return None if ingest is None or transform is None else ingest + transform
+
+    def gcs_cpu(self, size: int) -> tuple[float, float, float] | None:
+        """(ingest CPU-s, emulator CPU-s, wall s) of the GCS ingest at `size`, medians; None if unmeasured."""
+        parts = [self.value("ingest", "gcs", size, key) for key in ("cpu_s", "emulator_cpu_s", "seconds")]
+        return None if None in parts else (parts[0], parts[1], parts[2])  # type: ignore[return-value]
+
+    def gcs_share(self, small: int, large: int) -> float | None:
+        """Share of the machine's cores the GCS ingest and the emulator kept busy on the extra input."""
+        low, high = self.gcs_cpu(small), self.gcs_cpu(large)
+        if low is None or high is None or high[2] <= low[2]:
+            return None
+        return (high[0] + high[1] - low[0] - low[1]) / ((high[2] - low[2]) * self.cores)
 
 
 def _fmt(value: float | None, digits: int = 1, suffix: str = "") -> str:
@@ -67,58 +132,250 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return numerator / denominator
 
 
-def _verdict(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("met" if ok else "**missed**")
+def _verdict(ok: bool | None, note: str = "") -> str:
+    if ok is None:
+        return "n/a"
+    return ("met" + (f" ({note})" if note else "")) if ok else "**missed**"
 
 
-def render(results: dict[str, Any]) -> str:
-    n = Numbers(results)
-    machine, settings = results["machine"], results["settings"]
-    i_small, i_mid, i_large = sorted(int(s) for s in results["ingest"]["floor"])
-    t_small, t_mid, t_large = sorted(int(s) for s in results["transform"]["spark-2"])
+def _check(value: float | None, test: Callable[[float], bool]) -> bool | None:
+    return None if value is None else test(value)
 
-    floor_rate = n.marginal("ingest", "floor", i_mid, i_large)
-    local_rate = n.marginal("ingest", "local", i_mid, i_large)
-    gcs_rate = n.marginal("ingest", "gcs", i_mid, i_large)
-    local_vs_floor, gcs_vs_floor = _ratio(local_rate, floor_rate), _ratio(gcs_rate, floor_rate)
-    rss_local = _ratio(n.rss("ingest", "local", i_large), n.rss("ingest", "local", i_small))
-    rss_gcs = _ratio(n.rss("ingest", "gcs", i_large), n.rss("ingest", "gcs", i_small))
 
-    rates = {
-        series: n.marginal("transform", series, t_small, t_mid)
-        for series in ("spark-2", "spark-1", "single-gz", "original", "duckdb-2", "duckdb-1")
-    }
-    speedup = _ratio(rates["spark-2"], rates["spark-1"])
-    ingest_mid = n.seconds("ingest", "local", t_mid) or n.seconds("ingest", "transform-input", t_mid)
-    spark_mid = n.seconds("transform", "spark-2", t_mid)
-    ours_end_to_end = None if ingest_mid is None or spark_mid is None else ingest_mid + spark_mid
-    vs_original = _ratio(n.seconds("transform", "original", t_mid), ours_end_to_end)
-    vs_duckdb = _ratio(rates["spark-2"], rates["duckdb-2"])
-    cost_low = n.per_record("transform", "spark-2", t_small, t_mid)
-    cost_high = n.per_record("transform", "spark-2", t_mid, t_large)
-    scaling = None if cost_low is None or cost_high is None else cost_high / cost_low - 1
+def _all(checks: list[bool | None]) -> bool | None:
+    return None if None in checks else all(checks)
 
-    out: list[str] = []
-    add = out.append
-    add("# Benchmarks\n")
-    add(
-        "Generated by `make bench` (`python -m bench.run`) from `data/bench/results.json`; do not edit by "
-        f"hand. Scale: **{results['scale']}**, whole run {results['minutes']} min. Every ratio compares "
-        "measurements taken side by side in the same run (interleaved rounds, medians of "
-        f"{len(results['ingest']['floor'][str(i_large)])}); throughputs are **marginal**: the extra "
-        "uncompressed megabytes between two input sizes divided by the extra seconds, so start-up "
-        "(Python, JVM, Spark session) cancels out. MB = 10^6 bytes of uncompressed dump.\n"
+
+@dataclass(frozen=True)
+class Goal:
+    """One goal of issue 15: what is compared, the target, what was measured, and whether it was met.
+
+    `facts` are the numbers behind it, listed under "Goals missed" when it is missed.
+    """
+
+    key: str
+    label: str
+    target: str
+    measured: str
+    ok: bool | None
+    facts: str
+    note: str = ""  # said after "met" (e.g. which way a goal with alternatives was met)
+
+
+def goal_throughput(n: Numbers) -> Goal:
+    new, old = n.rate("spark-2"), n.rate("baseline-2")
+    ratio = _ratio(new, old)
+    return Goal(
+        "throughput",
+        f"Transform marginal throughput, 2 cores, vs before issue 15 ({n.t_small} -> {n.t_mid} MB)",
+        ">= 2x",
+        f"{_fmt(ratio, 2, 'x')} ({_fmt(new)} vs {_fmt(old)} MB/s)",
+        _check(ratio, lambda v: v >= 2),
+        f"spark-2 {_fmt(new)} MB/s, baseline-2 {_fmt(old)} MB/s marginal ({n.t_small} -> {n.t_mid} MB).",
     )
-    add("## Machine\n")
-    cores = machine["cores_per_socket"]
-    threads = machine["threads_per_core"]
+
+
+def goal_duckdb(n: Numbers) -> Goal:
+    ours, duck = n.rate("spark-2"), n.rate("duckdb-2")
+    ratio = _ratio(ours, duck)
+    return Goal(
+        "duckdb",
+        "Transform marginal throughput vs (c) DuckDB, 2 cores",
+        ">= 0.8x",
+        f"{_fmt(ratio, 2, 'x')} ({_fmt(ours)} vs {_fmt(duck)} MB/s)",
+        _check(ratio, lambda v: v >= 0.8),
+        f"spark-2 {_fmt(ours)} MB/s, DuckDB {_fmt(duck)} MB/s (2 threads), "
+        f"{_fmt(n.rate('duckdb-1'))} MB/s (1 thread) marginal.",
+    )
+
+
+def goal_end_to_end(n: Numbers) -> Goal:
+    sizes = (n.t_mid, n.t_large)
+    ratios = {size: _ratio(n.seconds("transform", "original", size), n.end_to_end(size)) for size in sizes}
+    facts = "; ".join(
+        f"{size} MB: ingest {_fmt(n.ingest_seconds(size))} s + transform "
+        f"{_fmt(n.seconds('transform', 'spark-2', size))} s = {_fmt(n.end_to_end(size))} s, "
+        f"(b) {_fmt(n.seconds('transform', 'original', size))} s"
+        for size in sizes
+    )
+    return Goal(
+        "end_to_end",
+        f"End to end (ingest + transform) vs (b) original approach, {n.t_mid} and {n.t_large} MB",
+        ">= 1.5x faster at both",
+        ", ".join(f"{_fmt(ratios[size], 2, 'x')} ({size} MB)" for size in sizes),
+        _all([_check(ratios[size], lambda v: v >= 1.5) for size in sizes]),
+        facts + ".",
+    )
+
+
+def goal_speedup(n: Numbers) -> Goal:
+    two, one = n.rate("spark-2"), n.rate("spark-1")
+    speedup = _ratio(two, one)
+    return Goal(
+        "speedup",
+        "Transform speed-up, 1 -> 2 cores (marginal)",
+        ">= 1.7x",
+        _fmt(speedup, 2, "x"),
+        _check(speedup, lambda v: v >= 1.7),
+        f"1 core {_fmt(one)} MB/s, 2 cores {_fmt(two)} MB/s marginal ({n.t_small} -> {n.t_mid} MB).",
+    )
+
+
+def _per_record_costs(n: Numbers) -> tuple[float | None, float | None]:
+    """spark-2's marginal seconds per record, small -> medium and medium -> large."""
+    low = n.per_record("transform", "spark-2", n.t_small, n.t_mid)
+    return low, n.per_record("transform", "spark-2", n.t_mid, n.t_large)
+
+
+def goal_scaling(n: Numbers) -> Goal:
+    low, high = _per_record_costs(n)
+    change = None if low is None or high is None else 100 * (high / low - 1)
+    micro = [None if cost is None else cost * 1e6 for cost in (low, high)]
+    return Goal(
+        "scaling",
+        f"Per-record marginal cost, {n.t_mid} -> {n.t_large} MB vs {n.t_small} -> {n.t_mid} MB",
+        "within 15 %",
+        _fmt(change, 2, " %"),
+        _check(change, lambda v: abs(v) <= 15),
+        f"{_fmt(micro[0])} µs per record ({n.t_small} -> {n.t_mid} MB), "
+        f"{_fmt(micro[1])} µs ({n.t_mid} -> {n.t_large} MB).",
+    )
+
+
+def goal_rss(n: Numbers) -> Goal:
+    mid, large = n.rss("transform", "spark-2", n.t_mid), n.rss("transform", "spark-2", n.t_large)
+    ratio = _ratio(large, mid)
+    return Goal(
+        "rss",
+        f"Transform peak RSS flat: spark-2 at {n.t_large} MB / at {n.t_mid} MB",
+        "<= 1.2x",
+        f"{_fmt(ratio, 2, 'x')} ({_fmt(mid, 0)} -> {_fmt(large, 0)} MiB)",
+        _check(ratio, lambda v: v <= 1.2),
+        f"peak RSS {_fmt(mid, 0)} MiB at {n.t_mid} MB, {_fmt(large, 0)} MiB at {n.t_large} MB.",
+    )
+
+
+def goal_local_dir(n: Numbers) -> Goal:
+    sizes = (n.t_mid, n.t_large)
+    shares = {size: _ratio(n.local_dir_mb("spark-2", size), n.mb(size)) for size in sizes}
+    before = n.local_dir_mb("baseline-2", n.t_mid)
+    return Goal(
+        "local_dir",
+        "Spark local-dir peak (spark.local.dir) / uncompressed input, spark-2",
+        "<= 0.3x",
+        ", ".join(f"{_fmt(shares[size], 2, 'x')} ({size} MB)" for size in sizes),
+        _all([_check(shares[size], lambda v: v <= 0.3) for size in sizes]),
+        ", ".join(f"{_fmt(n.local_dir_mb('spark-2', size), 0)} MB at {size} MB" for size in sizes)
+        + f"; before issue 15 {_fmt(before, 0)} MB at {n.t_mid} MB.",
+    )
+
+
+def goal_fixed_cost(n: Numbers) -> Goal:
+    new, old = n.seconds("transform", "spark-2", n.tiny), n.seconds("transform", "baseline-2", n.tiny)
+    ratio = _ratio(old, new)
+    return Goal(
+        "fixed_cost",
+        f"Small dumps: transform of a {n.tiny} MB dump, before issue 15 / now",
+        ">= 2x",
+        f"{_fmt(ratio, 2, 'x')} ({_fmt(old)} s -> {_fmt(new)} s)",
+        _check(ratio, lambda v: v >= 2),
+        f"{n.tiny} MB dump: baseline-2 {_fmt(old)} s, spark-2 {_fmt(new)} s (whole job, start-up included).",
+    )
+
+
+def gcs_cpu_text(n: Numbers, size: int) -> str:
+    """'ingest 1.9 CPU-s + emulator 1.6 CPU-s in 2.0 s wall on 2 cores = 88 % of the machine'."""
+    cpu = n.gcs_cpu(size)
+    if cpu is None:
+        return "CPU not measured"
+    ingest, emulator, wall = cpu
+    share = (ingest + emulator) / (wall * n.cores)
+    return (
+        f"ingest {ingest:.1f} CPU-s + emulator {emulator:.1f} CPU-s in {wall:.1f} s wall on {n.cores} cores "
+        f"= {100 * share:.0f} % of the machine"
+    )
+
+
+def goal_ingest_gcs(n: Numbers) -> Goal:
+    floor = n.marginal("ingest", "floor", n.i_mid, n.i_large)
+    ratio = _ratio(n.marginal("ingest", "gcs", n.i_mid, n.i_large), floor)
+    share = n.gcs_share(n.i_mid, n.i_large)
+    fast, bound = _check(ratio, lambda v: v >= 1.2), _check(share, lambda v: v >= CPU_BOUND_SHARE)
+    ok = True if fast or bound else (None if fast is None else False)
+    note = "" if fast or not bound else "CPU-bound"
+    return Goal(
+        "ingest_gcs",
+        "Ingest HTTP -> GCS emulator vs `curl \\| gzip -dc` (marginal), or what bounds it",
+        f">= 1.2x, or CPU-bound (ingest + emulator >= {100 * CPU_BOUND_SHARE:.0f} % of the cores, marginal)",
+        f"{_fmt(ratio, 2, 'x')}; {n.i_large} MB: {gcs_cpu_text(n, n.i_large)}; marginal "
+        f"{n.i_mid} -> {n.i_large} MB: {_fmt(None if share is None else 100 * share, 0, ' %')} of the cores",
+        ok,
+        f"{n.i_large} MB: {gcs_cpu_text(n, n.i_large)}; the extra input {n.i_mid} -> {n.i_large} MB kept "
+        f"{_fmt(None if share is None else 100 * share, 0, ' %')} of the cores busy.",
+        note,
+    )
+
+
+GOALS = (
+    goal_throughput,
+    goal_duckdb,
+    goal_end_to_end,
+    goal_speedup,
+    goal_scaling,
+    goal_rss,
+    goal_local_dir,
+    goal_fixed_cost,
+    goal_ingest_gcs,
+)
+
+
+def what_limits(goal: Goal, n: Numbers) -> str:
+    """The note under "Goals missed" for a missed goal: the numbers behind it. The place for a short,
+    factual explanation of what limits it, per goal.key, from the measured numbers in `n`."""
+    return f"- **{goal.label}** ({goal.target}): {goal.facts}"
+
+
+def goals_section(n: Numbers) -> list[str]:
+    goals = [make(n) for make in GOALS]
+    out = ["## Goals\n", "| # | goal | target | measured | verdict |\n| ---: | --- | --- | --- | --- |"]
+    for number, goal in enumerate(goals, 1):
+        out.append(
+            f"| {number} | {goal.label} | {goal.target} | {goal.measured} | {_verdict(goal.ok, goal.note)} |"
+        )
+    out.append("")
+    missed = [goal for goal in goals if goal.ok is False]
+    if missed:
+        out.append("### Goals missed, and what limits them\n")
+        out.extend(what_limits(goal, n) for goal in missed)
+        out.append("")
+    return out
+
+
+def header_section(n: Numbers) -> list[str]:
+    r = n.r
+    rounds = len(n.runs("ingest", "floor", n.i_large))
+    return [
+        "# Benchmarks\n",
+        "Generated by `make bench` (`python -m bench.run`) from `data/bench/results.json`; do not edit by "
+        f"hand. Scale: **{r['scale']}**, whole run {r['minutes']} min. Every ratio compares "
+        "measurements taken side by side in the same run (interleaved rounds, medians of "
+        f"{rounds}); throughputs are **marginal**: the extra "
+        "uncompressed megabytes between two input sizes divided by the extra seconds, so start-up "
+        "(Python, JVM, Spark session) cancels out. MB = 10^6 bytes of uncompressed dump.\n",
+    ]
+
+
+def machine_section(n: Numbers) -> list[str]:
+    machine, settings = n.r["machine"], n.r["settings"]
+    cores, threads = machine["cores_per_socket"], machine["threads_per_core"]
     kind = (
         "two physical cores (one thread each): a second core is a whole core, so 1 -> 2 cores can give "
         "close to 2x"
         if str(threads) == "1"
         else f"{cores} core(s) with {threads} hardware threads each: the second 'core' shares a physical core"
     )
-    add(
+    return [
+        "## Machine\n",
         f"- {machine['nproc']} CPUs as the kernel sees them ({machine['model']}, "
         f"{machine['hypervisor'] or 'bare metal'} guest): {kind}.\n"
         f"- {machine['memory_gib']} GiB memory; Python {machine['python']}; {machine['gzip']}.\n"
@@ -127,112 +384,37 @@ def render(results: dict[str, Any]) -> str:
         "absolute numbers move, side-by-side ratios much less).\n"
         f"- Settings measured (luigi.cfg): `[ingest] part_mb = {settings['part_mb']}`, `compress_level = "
         f"{settings['compress_level']}`; `[spark] driver_memory = {settings['driver_memory']}`, "
-        f"`conf = {json.dumps(settings['spark_conf'])}`.\n"
-    )
-    add("## Inputs\n")
-    add(
+        f"`conf = {json.dumps(settings['spark_conf'])}`.\n",
+    ]
+
+
+def inputs_section(n: Numbers) -> list[str]:
+    out = [
+        "## Inputs\n",
         "Synthetic editions dumps (`bench/synth.py`): every line a real sample edition from `samples/` "
         "with a unique key and varied titles, works/author keys, ISBNs, page counts and dates, compressed "
         "by GNU `gzip -6`, served by `DumpServer` (`bench/dumpserver.py`, bodies sent with "
-        "sendfile) from 127.0.0.1.\n"
-    )
-    add("| input | lines | uncompressed MB | compressed MB | ratio |\n| --- | ---: | ---: | ---: | ---: |")
+        "sendfile) from 127.0.0.1.\n",
+        "| input | lines | uncompressed MB | compressed MB | ratio |\n| --- | ---: | ---: | ---: | ---: |",
+    ]
     for size, info in sorted(n.inputs.items()):
-        add(
+        out.append(
             f"| {size} MB | {info['lines']:,} | {info['uncompressed_bytes'] / MB:,.1f} | "
             f"{info['compressed_bytes'] / MB:,.1f} | "
             f"{info['uncompressed_bytes'] / info['compressed_bytes']:.2f} |"
         )
-    add("")
+    out.append("")
+    return out
 
-    add("## Goals\n")
-    add("| goal | target | measured | verdict |\n| --- | --- | --- | --- |")
-    goals = [  # (LIMITS key: what limits it when missed, label, target, measured, met?, unit)
-        (
-            "ingest_local",
-            "Ingest HTTP -> local lake vs `curl \\| gzip -dc`",
-            ">= 1.2x",
-            local_vs_floor,
-            lambda v: v >= 1.2,
-            "x",
-        ),
-        (
-            "ingest_gcs",
-            "Ingest HTTP -> GCS emulator vs `curl \\| gzip -dc`",
-            ">= 1.2x",
-            gcs_vs_floor,
-            lambda v: v >= 1.2,
-            "x",
-        ),
-        (
-            "rss_local",
-            f"Ingest peak RSS, {i_large} MB / {i_small} MB (local lake)",
-            "<= 1.2x",
-            rss_local,
-            lambda v: v <= 1.2,
-            "x",
-        ),
-        (
-            "rss_gcs",
-            f"Ingest peak RSS, {i_large} MB / {i_small} MB (GCS)",
-            "<= 1.2x",
-            rss_gcs,
-            lambda v: v <= 1.2,
-            "x",
-        ),
-        (
-            "speedup",
-            "Transform speed-up, 1 -> 2 cores (marginal)",
-            ">= 1.7x",
-            speedup,
-            lambda v: v >= 1.7,
-            "x",
-        ),
-        (
-            "original",
-            f"End to end ({t_mid} MB) vs (b) original approach",
-            ">= 2x faster",
-            vs_original,
-            lambda v: v >= 2,
-            "x",
-        ),
-        (
-            "duckdb",
-            "Transform marginal throughput vs (c) DuckDB",
-            ">= 0.5x",
-            vs_duckdb,
-            lambda v: v >= 0.5,
-            "x",
-        ),
-        (
-            "scaling",
-            f"Per-record marginal cost, {t_mid} -> {t_large} MB vs {t_small} -> {t_mid} MB",
-            "within 15 %",
-            None if scaling is None else 100 * scaling,
-            lambda v: abs(v) <= 15,
-            " %",
-        ),
-    ]
-    missed = []
-    for key, label, target, value, check, unit in goals:
-        ok = None if value is None else check(value)
-        add(f"| {label} | {target} | {_fmt(value, 2, unit)} | {_verdict(ok)} |")
-        if ok is False:
-            missed.append(LIMITS[key])
-    add("")
-    if missed:
-        add("### Goals missed, and what limits them\n")
-        out.extend(missed)
 
-    add("## Ingest\n")
-    add(
-        "IngestDump as `python -m luigi --module tasks IngestDump ...` (start-up included, cancelled by the "
-        "marginal rate): HTTP from 127.0.0.1 -> md5 -> gunzip (ISA-L) -> split into parts -> gzip (ISA-L) "
-        "-> lake, in three threads. The floor is `curl -s URL | gzip -dc > /dev/null` on the same URL.\n"
-    )
-    add("| series | " + " | ".join(f"{s} MB: s (peak RSS MiB)" for s in (i_small, i_mid, i_large))
-        + f" | marginal MB/s ({i_mid} -> {i_large}) | vs floor |")  # fmt: skip
-    add("| --- | ---: | ---: | ---: | ---: | ---: |")
+def ingest_table(n: Numbers) -> list[str]:
+    sizes = (n.i_small, n.i_mid, n.i_large)
+    floor_rate = n.marginal("ingest", "floor", n.i_mid, n.i_large)
+    out = [
+        "| series | " + " | ".join(f"{s} MB: s (peak RSS MiB)" for s in sizes)
+        + f" | marginal MB/s ({n.i_mid} -> {n.i_large}) | vs floor |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]  # fmt: skip
     for series, label in (
         ("floor", "curl \\| gzip -dc"),
         ("local", "IngestDump -> local"),
@@ -240,127 +422,245 @@ def render(results: dict[str, Any]) -> str:
     ):
         cells = [
             f"{_fmt(n.seconds('ingest', series, s), 2)} ({_fmt(n.rss('ingest', series, s), 0)})"
-            for s in (i_small, i_mid, i_large)
+            for s in sizes
         ]
-        rate = n.marginal("ingest", series, i_mid, i_large)
-        add(f"| {label} | {' | '.join(cells)} | {_fmt(rate, 0)} | {_fmt(_ratio(rate, floor_rate), 2, 'x')} |")
-    big = n.seconds("ingest", "transform-input", t_large)
-    if big:
-        add(f"\nIngest of the {t_large} MB transform input (one run, local lake): {big:.1f} s, "
-            f"{n.mb(t_large) / big:,.0f} MB/s overall.\n")  # fmt: skip
-    add("\n### Compression level of the parts\n")
-    add(
-        f"On the {i_large} MB input, beside the floor in the same rounds "
-        "(whole-run times, start-up included).\n"
+        rate = n.marginal("ingest", series, n.i_mid, n.i_large)
+        out.append(
+            f"| {label} | {' | '.join(cells)} | {_fmt(rate, 0)} | {_fmt(_ratio(rate, floor_rate), 2, 'x')} |"
+        )
+    return out
+
+
+def gcs_cpu_table(n: Numbers) -> list[str]:
+    """Where the cores went during the GCS ingest runs: the ingest's and the emulator's CPU."""
+    out = [
+        f"\n### CPU during the GCS ingest\n\nCPU seconds (user + system, medians) of the IngestDump process "
+        "tree (from wait4) and of fake-gcs-server's process tree (from /proc, before and after each run), "
+        f"against wall seconds x {n.cores} cores.\n",
+        "| input | wall s | ingest CPU-s | emulator CPU-s | share of the cores |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size in (n.i_small, n.i_mid, n.i_large):
+        cpu = n.gcs_cpu(size)
+        if cpu is None:
+            out.append(f"| {size} MB | n/a | n/a | n/a | n/a |")
+            continue
+        ingest, emulator, wall = cpu
+        share = (ingest + emulator) / (wall * n.cores)
+        out.append(f"| {size} MB | {wall:.2f} | {ingest:.2f} | {emulator:.2f} | {100 * share:.0f} % |")
+    share = n.gcs_share(n.i_mid, n.i_large)
+    out.append(
+        f"\nOn the extra input ({n.i_mid} -> {n.i_large} MB) the two kept "
+        f"{_fmt(None if share is None else 100 * share, 0, ' %')} of the cores busy.\n"
     )
-    add("| compress_level | codec | ingest s | floor s | floor / ingest | parts MB | ratio |\n"
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |")  # fmt: skip
-    for level, entry in sorted(results["levels"].items(), key=lambda item: int(item[0])):
+    return out
+
+
+def levels_table(n: Numbers) -> list[str]:
+    out = [
+        "\n### Compression level of the parts\n",
+        f"On the {n.i_large} MB input, beside the floor in the same rounds (whole-run times, start-up "
+        "included).\n",
+        "| compress_level | codec | ingest s | floor s | floor / ingest | parts MB | ratio |\n"
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for level, entry in sorted(n.r["levels"].items(), key=lambda item: int(item[0])):
         ingest_s, floor_s = _median(entry["runs"]), _median(entry["floor"])
         codec = "ISA-L" if int(level) <= 3 else "zlib"
-        add(
+        out.append(
             f"| {level} | {codec} | {ingest_s:.2f} | {floor_s:.2f} | {floor_s / ingest_s:.2f}x | "
-            f"{entry['part_bytes'] / MB:,.1f} | {n.mb(i_large) * MB / entry['part_bytes']:.2f} |"
+            f"{entry['part_bytes'] / MB:,.1f} | {n.mb(n.i_large) * MB / entry['part_bytes']:.2f} |"
         )
-    add("")
+    out.append("")
+    return out
 
-    add("## Transform\n")
-    add(
+
+def ingest_section(n: Numbers) -> list[str]:
+    out = [
+        "## Ingest\n",
+        "IngestDump as `python -m luigi --module tasks IngestDump ...` (start-up included, cancelled by the "
+        "marginal rate): HTTP from 127.0.0.1 -> md5 -> gunzip (ISA-L) -> split into parts -> gzip (ISA-L) "
+        "-> lake, in three threads. The floor is `curl -s URL | gzip -dc > /dev/null` on the same URL.\n",
+        *ingest_table(n),
+    ]
+    big = n.seconds("ingest", "transform-input", n.t_large)
+    if big:
+        out.append(
+            f"\nIngest of the {n.t_large} MB transform input (one run, local lake): {big:.1f} s, "
+            f"{n.mb(n.t_large) / big:,.0f} MB/s overall."
+        )
+    return [*out, *gcs_cpu_table(n), *levels_table(n)]
+
+
+def _cell(n: Numbers, series: str, size: int) -> str:
+    seconds = n.seconds("transform", series, size)
+    if seconds is None:
+        return "—"
+    return f"{_fmt(seconds, 1)} ({_fmt(n.rss('transform', series, size), 0)})"
+
+
+def transform_table(n: Numbers) -> list[str]:
+    sizes = (n.t_small, n.t_mid, n.t_large)
+    out = [
+        "| series | " + " | ".join(f"{s} MB: s (peak RSS MiB)" for s in sizes)
+        + f" | marginal MB/s ({n.t_small} -> {n.t_mid}) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]  # fmt: skip
+    for series in SERIES:
+        cells = [_cell(n, series, s) for s in sizes]
+        out.append(f"| {LABELS[series]} | {' | '.join(cells)} | {_fmt(n.rate(series), 1)} |")
+    low, high = _per_record_costs(n)
+    micro_low = None if low is None else low * 1e6
+    micro_high = None if high is None else high * 1e6
+    ends = "; ".join(
+        f"at {size} MB: ingest {_fmt(n.ingest_seconds(size), 1)} s + transform "
+        f"{_fmt(n.seconds('transform', 'spark-2', size), 1)} s = {_fmt(n.end_to_end(size), 1)} s, "
+        "against (b) "
+        f"{_fmt(n.seconds('transform', 'original', size), 1)} s"
+        for size in (n.t_mid, n.t_large)
+    )
+    out.append(
+        f"\nEnd to end {ends} ((b) includes its gunzip). Per-record marginal cost: "
+        f"{_fmt(micro_low, 1)} µs ({n.t_small} -> {n.t_mid} MB), "
+        f"{_fmt(micro_high, 1)} µs ({n.t_mid} -> {n.t_large} MB).\n"
+    )
+    return out
+
+
+def before_after_section(n: Numbers) -> list[str]:
+    """baseline-2 (the job before issue 15) against spark-2 at each size: time, peak RSS, local-dir peak."""
+    baseline = n.r.get("baseline", {})
+    sizes = [size for size in (n.tiny, n.t_small, n.t_mid, n.t_large) if size is not None]
+    out = [
+        "### Transform: before and after\n",
+        f"The job as it was at commit {baseline.get('commit', 'a630e3a')} (before issue 15; "
+        "`bench/baseline.py`: its `spark/` extracted and shipped instead of today's, same runner and "
+        "settings; each run's log must name the old job file and zip) against today's, both on 2 cores, "
+        "in the same rounds. Local dir: the peak total size "
+        "under the run's own `spark.local.dir`, sampled every 0.2 s. The "
+        f"{n.t_large} MB baseline is one run.\n",
+        "| input | before s | after s | before / after | before peak RSS MiB | after peak RSS MiB "
+        "| before local dir MB | after local dir MB |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size in sizes:
+        old, new = n.seconds("transform", "baseline-2", size), n.seconds("transform", "spark-2", size)
+        out.append(
+            f"| {size} MB | {_fmt(old)} | {_fmt(new)} | {_fmt(_ratio(old, new), 2, 'x')} | "
+            f"{_fmt(n.rss('transform', 'baseline-2', size), 0)} | "
+            f"{_fmt(n.rss('transform', 'spark-2', size), 0)} | "
+            f"{_fmt(n.local_dir_mb('baseline-2', size), 1)} | {_fmt(n.local_dir_mb('spark-2', size), 1)} |"
+        )
+    old, new = n.rate("baseline-2"), n.rate("spark-2")
+    out.append(
+        f"\nMarginal throughput ({n.t_small} -> {n.t_mid} MB): before {_fmt(old)} MB/s, after "
+        f"{_fmt(new)} MB/s ({_fmt(_ratio(new, old), 2, 'x')}).\n"
+    )
+    return out
+
+
+def part_size_section(n: Numbers) -> list[str]:
+    out = [
+        "### Part size\n",
+        f"The {n.t_mid} MB input re-chunked into parts of each size, transformed on 2 cores "
+        "(one run each).\n",
+        "| part_mb (MiB) | parts | transform s |\n| ---: | ---: | ---: |",
+    ]
+    for part_mb, entry in sorted(n.r["part_sizes"].items(), key=lambda item: float(item[0])):
+        out.append(f"| {part_mb} | {entry['parts']} | {entry['run']['seconds']:.1f} |")
+    out.append("")
+    return out
+
+
+def transform_section(n: Numbers) -> list[str]:
+    return [
+        "## Transform\n",
         "The pipeline's job `spark/transform_dump.py` as the local runner launches it (spark-submit, "
         "luigi.cfg's `[spark]` settings), editions dump -> `editions`, `edition_authors`, `edition_isbns`, "
-        "quarantine and metrics. References: **(a)** the same job on the single downloaded `.gz`; **(b)** "
+        "quarantine and metrics, beside the same job as it was before issue 15 (baseline-2). References: "
+        "**(a)** the same job on the single downloaded `.gz`; **(b)** "
         "the original project's approach (`bench/jobs/original.py`: `gzip -dc` to text, 5-column CSV, "
         "`repartition(24)`, raw Parquet written and read back, one `get_json_object` per field); **(c)** "
         "DuckDB (`bench/duck.py`) reading the same `.gz` and writing the editions fields to Parquet. "
-        "1-core runs: `taskset -c 0` with `local[1]` (or 1 DuckDB thread).\n"
-    )
-    sizes = (t_small, t_mid, t_large)
-    add("| series | " + " | ".join(f"{s} MB: s (peak RSS MiB)" for s in sizes)
-        + f" | marginal MB/s ({t_small} -> {t_mid}) |")  # fmt: skip
-    add("| --- | ---: | ---: | ---: | ---: |")
-    labels = {
-        "spark-2": "transform_dump, 2 cores",
-        "spark-1": "transform_dump, 1 core",
-        "single-gz": "(a) single .gz, 2 cores",
-        "original": "(b) original approach, 2 cores",
-        "duckdb-2": "(c) DuckDB, 2 threads",
-        "duckdb-1": "(c) DuckDB, 1 thread",
-    }
-    for series, label in labels.items():
-        cells = [
-            f"{_fmt(n.seconds('transform', series, s), 1)} ({_fmt(n.rss('transform', series, s), 0)})"
-            if n.seconds("transform", series, s) is not None
-            else "—"
-            for s in sizes
-        ]
-        add(f"| {label} | {' | '.join(cells)} | {_fmt(rates[series], 1)} |")
-    micro_low = None if cost_low is None else cost_low * 1e6
-    micro_high = None if cost_high is None else cost_high * 1e6
-    add(
-        f"\nEnd to end at {t_mid} MB: ingest {_fmt(ingest_mid, 1)} s + transform {_fmt(spark_mid, 1)} s = "
-        f"{_fmt(ours_end_to_end, 1)} s, against (b) {_fmt(n.seconds('transform', 'original', t_mid), 1)} s "
-        "(its gunzip included). Per-record marginal cost: "
-        f"{_fmt(micro_low, 1)} µs ({t_small} -> {t_mid} MB), "
-        f"{_fmt(micro_high, 1)} µs ({t_mid} -> {t_large} MB).\n"
-    )
-    add("### Part size\n")
-    add(f"The {t_mid} MB input re-chunked into parts of each size, transformed on 2 cores (one run each).\n")
-    add("| part_mb (MiB) | parts | transform s |\n| ---: | ---: | ---: |")
-    for part_mb, entry in sorted(results["part_sizes"].items(), key=lambda item: float(item[0])):
-        add(f"| {part_mb} | {entry['parts']} | {entry['run']['seconds']:.1f} |")
-    add("")
+        "1-core runs: `taskset -c 0` with `local[1]` (or 1 DuckDB thread).\n",
+        *transform_table(n),
+        *before_after_section(n),
+        *part_size_section(n),
+    ]
 
-    add(f"### Where Spark's time goes ({results['profile_mb']} MB, 2 cores, from the event log)\n")
-    add(
+
+def profile_section(n: Numbers) -> list[str]:
+    profile, size = n.r["profile"], n.r["profile_mb"]
+    out = [
+        f"### Where Spark's time goes ({size} MB, 2 cores, from the event log)\n",
         "| job | stage | call site | tasks | wall s | CPU s | run s | GC s | input MiB | shuffle read MiB "
         "| shuffle write MiB | spill MiB |\n"
-        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    )
-    for row in results["profile"]:
-        add(
+        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in profile:
+        out.append(
             f"| {row['job']} | {row['stage']} | {row['name']} | {row['tasks']} | {row['seconds']:.1f} | "
             f"{row['cpu_s']:.1f} | {row['run_s']:.1f} | {row['gc_s']:.1f} | {row['input_mb']:.0f} | "
             f"{row['shuffle_read_mb']:.0f} | {row['shuffle_write_mb']:.0f} | {row['spill_mb']:.0f} |"
         )
-    total_cpu = sum(row["cpu_s"] for row in results["profile"])
-    add(f"\nExecutor CPU in all stages: {total_cpu:.1f} s for {results['profile_mb']} MB.\n")
-    add(ANALYSIS)
+    total_cpu = sum(row["cpu_s"] for row in profile)
+    out.append(f"\nExecutor CPU in all stages: {total_cpu:.1f} s for {size} MB.\n")
+    out.append(ANALYSIS)
+    return out
 
-    add("## Projection for a real release\n")
+
+def projection_section(n: Numbers) -> list[str]:
     ratio = statistics.mean(
         info["uncompressed_bytes"] / info["compressed_bytes"] for info in n.inputs.values()
     )
     total_gb = sum(REAL_RELEASE_GB.values()) * ratio
-    per_core = rates["spark-1"]
-    local = rates["spark-2"]
-    efficiency = (speedup or 1.0) / 2
-    add(
+    per_core, local = n.rate("spark-1"), n.rate("spark-2")
+    efficiency = (_ratio(local, per_core) or 1.0) / 2
+    local_rate = n.marginal("ingest", "local", n.i_mid, n.i_large)
+    out = [
+        "## Projection for a real release\n",
         f"Published sizes (compressed): authors {REAL_RELEASE_GB['authors']} GB, works "
         f"{REAL_RELEASE_GB['works']} GB, editions {REAL_RELEASE_GB['editions']} GB; at this input's "
         f"compression ratio ({ratio:.2f}) that is about {total_gb:,.0f} GB of JSON lines. Assumes every dump "
         "costs what the synthetic editions cost per MB (editions, the largest, is also the richest record), "
-        "and leaves out the small dumps and the marts.\n"
+        "and leaves out the small dumps and the marts.\n",
+    ]
+    if not (local and per_core):
+        return out
+    local_h = total_gb * 1000 / local / 3600
+    ingest_min = total_gb * 1000 / local_rate / 60 if local_rate else None
+    out.append(
+        f"- **Locally, 2 cores**: transforms about {local_h:.1f} h at {local:.1f} MB/s; the ingest is "
+        f"CPU-bound at {_fmt(local_rate, 0)} MB/s ({_fmt(ingest_min, 0)} min), in practice bounded by the "
+        "download from archive.org (17.2 GB compressed: 1.9 h at 2.5 MB/s, 0.2 h at 25 MB/s), "
+        "and runs beside the transforms (`--workers 3`, one Spark job at a time).\n"
     )
-    if local and per_core:
-        local_h = total_gb * 1000 / local / 3600
-        ingest_min = total_gb * 1000 / local_rate / 60 if local_rate else None
-        ingest_text = f"CPU-bound at {_fmt(local_rate, 0)} MB/s ({_fmt(ingest_min, 0)} min)"
-        add(
-            f"- **Locally, 2 cores**: transforms about {local_h:.1f} h at {local:.1f} MB/s; the ingest is "
-            f"{ingest_text}, in practice bounded by the download from archive.org "
-            "(17.2 GB compressed: 1.9 h at 2.5 MB/s, 0.2 h at 25 MB/s), "
-            "and runs beside the transforms (`--workers 3`, one Spark job at a time).\n"
+    for workers in DATAPROC_WORKERS:
+        cores = workers * DATAPROC_CORES_PER_WORKER
+        seconds = total_gb * 1000 / (per_core * cores * efficiency) + 3 * DATAPROC_JOB_OVERHEAD_S
+        out.append(
+            f"- **Dataproc, {workers} x n2-standard-4 workers ({cores} cores)**: about "
+            f"{seconds / 60:,.0f} min of transforms (per-core {per_core:.1f} MB/s x {cores} cores x "
+            f"{efficiency:.2f} parallel efficiency as measured 1 -> 2 cores, + "
+            f"{DATAPROC_JOB_OVERHEAD_S} s start-up per job), plus the ingest on the VM as above.\n"
         )
-        for workers in DATAPROC_WORKERS:
-            cores = workers * DATAPROC_CORES_PER_WORKER
-            seconds = total_gb * 1000 / (per_core * cores * efficiency) + 3 * DATAPROC_JOB_OVERHEAD_S
-            add(
-                f"- **Dataproc, {workers} x n2-standard-4 workers ({cores} cores)**: about "
-                f"{seconds / 60:,.0f} min of transforms (per-core {per_core:.1f} MB/s x {cores} cores x "
-                f"{efficiency:.2f} parallel efficiency as measured 1 -> 2 cores, + "
-                f"{DATAPROC_JOB_OVERHEAD_S} s start-up per job), plus the ingest on the VM as above.\n"
-            )
-    add(MEMORY)
+    return out
+
+
+def render(results: dict[str, Any]) -> str:
+    n = Numbers(results)
+    sections = (
+        header_section,
+        machine_section,
+        inputs_section,
+        goals_section,
+        ingest_section,
+        transform_section,
+        profile_section,
+        projection_section,
+    )
+    out = [line for section in sections for line in section(n)]
+    out.append(MEMORY)
     return "\n".join(out) + "\n"
 
 
@@ -387,60 +687,6 @@ What the profile shows, and what was done about it:
 - **Writing the tables** (the expressions of `spark/parse.py`, then Parquet encoding) is the rest: the
   write stages that read the cache.
 """
-
-LIMITS = {
-    "ingest_local": """\
-- **Ingest vs the floor.** The ingest does what the floor does (receive, gunzip) plus an md5, the line
-  splitting and counting, a second compression and the writes, in one Python process whose three threads
-  share the GIL for the glue between the C calls; the floor is two C processes. Decompression and
-  compression are ISA-L's (GIL released); what is left is Python's per-chunk overhead and `bytes.count`.
-""",
-    "ingest_gcs": """\
-- **Ingest to the GCS emulator.** On top of the local case, every 8 MiB chunk is an HTTP PUT to
-  fake-gcs-server, which runs on the same two cores and competes with the ingest for them, and the
-  google-cloud-storage client buffers and sends each chunk from Python. Handing the writes to a fourth
-  thread, so that compression goes on during a PUT, was tried and gained nothing measurable: the two
-  cores are already busy (the emulator included), so the limit here is CPU, not waiting.
-""",
-    "rss_local": """\
-- **Ingest memory.** Peak RSS is the interpreter and libraries (~70-80 MiB) plus bounded queues (a few
-  MiB); a difference between sizes comes from allocator high-water marks, not from anything held per line.
-""",
-    "rss_gcs": """\
-- **Ingest memory, GCS.** The upload client buffers one 8 MiB chunk per open part (`[lake]
-  upload_chunk_kib`) and google-cloud-storage's session; below ~40 MB of input the largest part is
-  smaller than that buffer, so the small run never reaches the steady state the large one shows.
-""",
-    "speedup": """\
-- **1 -> 2 cores.** The serial parts do not shrink with cores: the JVM and session start, the jobs'
-  driver-side planning and commits, the broadcast of the repeated keys, and the last task of each stage
-  when the parts do not divide evenly between the cores (see the part-size table).
-""",
-    "original": """\
-- **Against the original approach (b).** It does much less per record: it keeps every field as an
-  untyped string pulled by `get_json_object`, checks nothing and writes one table. The pipeline's job
-  parses each record into a typed struct, validates every line (UTF-8, columns, JSON, type, key, control
-  characters) for the quarantine, normalises text and timestamps, converts ISBNs, writes three tables, the
-  quarantine and reconciled counts, and reads the parts once more to find repeated keys. Its advantage
-  over (b) is structural (no plain-text copy of the dump on disk, no `repartition(24)` shuffle, no raw
-  Parquet round trip) and grows with the dump, but at these sizes the extra per-record work outweighs it.
-""",
-    "duckdb": """\
-- **Against DuckDB.** DuckDB runs vectorised C++ over the raw text and extracts fields lazily (yyjson);
-  Spark here parses every record into a typed struct through Jackson, re-serialises the nested objects it
-  keeps as text, normalises them with `get_json_object`, checks every line for a quarantine reason, and
-  writes three tables plus quarantine and counts. That per-record work, not Spark's scheduling, is what a
-  marginal throughput measures; closing the gap would mean dropping checks or tables, which are the
-  pipeline's contract. DuckDB's 1- and 2-thread rows are alike: on one `.gz` it decompresses and parses
-  on a single thread, so per core it is about four times the job's rate. Spark's place is the cluster: the
-  same job spreads over N workers.
-""",
-    "scaling": """\
-- **Scaling.** The per-record cost moves with how the parts pack into tasks: Spark makes at least one
-  task per core and at most 128 MB of compressed input per task, so the medium and large inputs run
-  with different numbers of waves, and the first increment still carries some fixed per-job work.
-""",
-}
 
 MEMORY = """\
 ## Memory for a 2-core, 8 GB machine

@@ -3,8 +3,9 @@
 python -m bench.run --scale full|small [--results data/bench/results.json] [--report BENCHMARKS.md]
 
 Builds the synthetic inputs (cached under data/bench/input), serves them from 127.0.0.1, measures the
-ingest and the transform side by side in interleaved rounds, profiles one Spark run, and renders the
-results (data/bench/results.json) into the report.
+ingest and the transform side by side in interleaved rounds (today's transform beside the one before
+issue 15, "baseline-2", and the references), profiles one Spark run, and renders the results
+(data/bench/results.json) into the report.
 """
 
 import argparse
@@ -19,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench import ROOT
+from bench import baseline as old_code
 from bench import ingest as ingest_bench
 from bench import transform as transform_bench
 from bench.dumpserver import DumpServer
@@ -35,15 +37,21 @@ WORK = ROOT / "data" / "bench"
 class Scale:
     ingest_mb: tuple[int, int, int]  # small, medium, large: RSS compares the first and last
     transform_mb: tuple[int, int, int]  # marginal rates use the first two, scaling all three
+    tiny_mb: int  # a dump so small that its transform is the job's fixed cost
     rounds: int  # repetitions of every interleaved measurement (medians are reported)
     levels: tuple[int, ...]  # compress_level values compared on the largest ingest input
     part_mbs: tuple[float, ...]  # part sizes compared by the transform on the medium input
 
 
 SCALES = {
-    "full": Scale((40, 100, 400), (100, 400, 1600), 3, (1, 2, 3, 6), (32, 64, 128, 256)),
-    "small": Scale((4, 10, 40), (10, 40, 80), 1, (1, 6), (4, 16)),
+    "full": Scale((40, 100, 400), (100, 400, 1600), 1, 3, (1, 3, 6), (32, 64, 128)),
+    "small": Scale((4, 10, 40), (10, 40, 80), 1, 1, (1, 6), (4, 16)),
 }
+# The transform series run at each size in every round (the baseline at the largest size: first round only)
+SMALL_SERIES = ("spark-2", "baseline-2", "spark-1", "single-gz", "original", "duckdb-2", "duckdb-1")
+TINY_SERIES = ("spark-2", "baseline-2")
+LARGE_SERIES = ("spark-2", "original")
+LARGE_ONCE = ("baseline-2",)
 
 
 @dataclass
@@ -51,6 +59,8 @@ class Results:
     scale: str
     machine: dict
     settings: dict
+    sizes: dict = field(default_factory=dict)  # "ingest", "transform": the three sizes; "tiny": one
+    baseline: dict = field(default_factory=dict)  # the code of the baseline-2 series: commit, package zip
     inputs: dict = field(default_factory=dict)
     ingest: dict = field(default_factory=dict)  # series -> size -> [runs]
     levels: dict = field(default_factory=dict)  # level -> {"runs": [...], "part_bytes": n}
@@ -103,9 +113,10 @@ def _say(message: str) -> None:
 
 
 def measure_ingest(scale: Scale, server: DumpServer, results: Results, logs: Path) -> None:
-    """Interleaved rounds: floor, IngestDump to a local lake, IngestDump to the GCS emulator, per size."""
+    """Interleaved rounds: floor, IngestDump to a local lake, IngestDump to the GCS emulator (with the
+    emulator's CPU time), per size."""
     local = WORK / "lake-ingest"
-    with ingest_bench.gcs_lake() as (emulator, client):
+    with ingest_bench.gcs_lake() as emulator:
         for round_no in range(scale.rounds):
             for size in scale.ingest_mb:
                 _say(f"ingest round {round_no + 1}/{scale.rounds}, {size} MB")
@@ -113,11 +124,9 @@ def measure_ingest(scale: Scale, server: DumpServer, results: Results, logs: Pat
                 ingest_bench.empty_local(local)
                 run = ingest_bench.ingest(server, size, str(local), logs / "ingest-local.log")
                 _record(results.ingest, "local", size, run)
-                run = ingest_bench.ingest(
-                    server, size, "gs://bench/lake", logs / "ingest-gcs.log", storage_emulator_host=emulator
-                )
+                run = ingest_bench.ingest_gcs(server, size, emulator, logs / "ingest-gcs.log")
                 _record(results.ingest, "gcs", size, run)
-                ingest_bench.empty_gcs(client, "lake/")
+                ingest_bench.empty_gcs(emulator.client, "lake/")
     ingest_bench.empty_local(local)
 
 
@@ -144,47 +153,55 @@ def prepare_transform_lake(
 ) -> None:
     """Ingest the transform inputs with the configured settings (also an ingest run at the largest size)."""
     ingest_bench.empty_local(lake)
-    for size in scale.transform_mb:
+    for size in (scale.tiny_mb, *scale.transform_mb):
         _say(f"ingesting the {size} MB transform input")
         run = ingest_bench.ingest(server, size, str(lake), logs / "ingest-transform.log")
         _record(results.ingest, "transform-input", size, run)
 
 
+def transform_steps(
+    lake: Path, dumps: dict[int, SyntheticDump], logs: Path
+) -> dict[str, Callable[[int], Run]]:
+    """Each transform series as a function of the input size; spark-2 and baseline-2 each get their own
+    spark.local.dir, whose peak size they record."""
+    naive_lake, work, local_dir = WORK / "lake-single-gz", WORK / "work", WORK / "local-dir"
+    return {
+        "spark-2": lambda s: transform_bench.transform(
+            lake, s, 2, logs / "spark-2.log", local_dir=local_dir / "spark-2"
+        ),
+        "baseline-2": lambda s: transform_bench.baseline(
+            lake, s, 2, logs / "baseline-2.log", local_dir=local_dir / "baseline-2"
+        ),
+        "spark-1": lambda s: transform_bench.transform(lake, s, 1, logs / "spark-1.log"),
+        "single-gz": lambda s: transform_bench.transform(naive_lake, s, 2, logs / "single.log"),
+        "original": lambda s: transform_bench.original(dumps[s], work, 2, logs / "original.log"),
+        "duckdb-2": lambda s: transform_bench.duckdb(dumps[s], work, 2, logs / "duckdb.log"),
+        "duckdb-1": lambda s: transform_bench.duckdb(dumps[s], work, 1, logs / "duckdb.log"),
+    }
+
+
+def _round_plan(scale: Scale, round_no: int) -> list[tuple[int, tuple[str, ...]]]:
+    """(size, series) in the order one round runs them."""
+    small, medium, large = scale.transform_mb
+    at_large = LARGE_SERIES + (LARGE_ONCE if round_no == 0 else ())
+    return [(small, SMALL_SERIES), (medium, SMALL_SERIES), (scale.tiny_mb, TINY_SERIES), (large, at_large)]
+
+
 def measure_transform(
     scale: Scale, lake: Path, dumps: dict[int, SyntheticDump], results: Results, logs: Path
 ) -> None:
-    """Interleaved rounds of the pipeline's job on 2 and 1 cores and the references (a), (b), (c)."""
-    small, medium, large = scale.transform_mb
+    """Interleaved rounds of the pipeline's job on 2 and 1 cores, the job before issue 15 (baseline-2) and
+    the references (a), (b), (c)."""
+    small, medium, _ = scale.transform_mb
     naive_lake = WORK / "lake-single-gz"
     for size in (small, medium):
         transform_bench.single_gz_lake(naive_lake, size, dumps[size])
-    work = WORK / "work"
+    steps = transform_steps(lake, dumps, logs)
     for round_no in range(scale.rounds):
-        for size in (small, medium):
-            steps: list[tuple[str, Callable[[], Run]]] = [
-                ("spark-2", lambda s=size: transform_bench.transform(lake, s, 2, logs / "spark-2.log")),
-                ("spark-1", lambda s=size: transform_bench.transform(lake, s, 1, logs / "spark-1.log")),
-                (
-                    "single-gz",
-                    lambda s=size: transform_bench.transform(naive_lake, s, 2, logs / "single.log"),
-                ),
-                (
-                    "original",
-                    lambda s=size: transform_bench.original(dumps[s], work, 2, logs / "original.log"),
-                ),
-                ("duckdb-2", lambda s=size: transform_bench.duckdb(dumps[s], work, 2, logs / "duckdb.log")),
-                ("duckdb-1", lambda s=size: transform_bench.duckdb(dumps[s], work, 1, logs / "duckdb.log")),
-            ]
-            for name, step in steps:
+        for size, series in _round_plan(scale, round_no):
+            for name in series:
                 _say(f"transform round {round_no + 1}/{scale.rounds}, {size} MB: {name}")
-                _record(results.transform, name, size, step())
-        _say(f"transform round {round_no + 1}/{scale.rounds}, {large} MB: spark-2")
-        _record(
-            results.transform,
-            "spark-2",
-            large,
-            transform_bench.transform(lake, large, 2, logs / "spark-2.log"),
-        )
+                _record(results.transform, name, size, steps[name](size))
     shutil.rmtree(naive_lake, ignore_errors=True)
 
 
@@ -216,6 +233,12 @@ def profile_transform(scale: Scale, lake: Path, results: Results, logs: Path) ->
     results.profile_mb = size
 
 
+def baseline_code() -> dict:
+    """Extract the baseline's code (once) and say which it is."""
+    folder = old_code.extract()
+    return {"commit": old_code.COMMIT, "folder": str(folder), "package": old_code.package_zip(folder).name}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", choices=sorted(SCALES), default="full")
@@ -227,7 +250,9 @@ def main() -> None:
     logs = WORK / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     results = Results(scale=args.scale, machine=machine(), settings=settings())
-    sizes = sorted(set(scale.ingest_mb) | set(scale.transform_mb))
+    results.sizes = {"ingest": scale.ingest_mb, "transform": scale.transform_mb, "tiny": scale.tiny_mb}
+    results.baseline = baseline_code()
+    sizes = sorted({*scale.ingest_mb, *scale.transform_mb, scale.tiny_mb})
     dumps = {}
     for size in sizes:
         _say(f"input: {size} MB synthetic editions dump")

@@ -5,6 +5,9 @@ runner launches it, with luigi.cfg's [spark] settings) on re-chunked parts, and 
 (b) the original project's approach (bench/jobs/original.py) after `gzip -dc` to plain text;
 (c) DuckDB reading the same .gz and writing the editions fields to Parquet (bench/duck.py).
 
+And the job as it was before issue 15 (baseline(): commit a630e3a's spark/, see bench/baseline.py), with
+the same runner and settings. A run can be given its own spark.local.dir, whose peak size it records.
+
 1-core runs are pinned with `taskset -c 0` and `local[1]` (local[1] alone leaves the JVM's own threads,
 GC and compression the second core).
 """
@@ -16,6 +19,7 @@ import sys
 from pathlib import Path
 
 from bench import ROOT
+from bench import baseline as old_code
 from bench.ingest import DUMP, release_of
 from bench.measure import Run, run_command
 from bench.synth import SyntheticDump
@@ -37,20 +41,77 @@ def _pin(cores: int) -> list[str]:
     return ["taskset", "-c", ",".join(str(core) for core in range(cores))]
 
 
-def transform(lake_root: Path, megabytes: int, cores: int, log: Path, extra_conf: dict | None = None) -> Run:
-    """TransformDump's Spark job on raw/{release}/editions of `lake_root`, on `cores` cores."""
-    release = release_of(megabytes)
+def _runner(cores: int, extra_conf: dict[str, str]) -> LocalSparkRunner:
+    """The local runner as TransformDump gets it ([spark] settings), on `cores` cores, plus `extra_conf`."""
     driver_memory, conf = spark_settings()
-    runner = LocalSparkRunner(f"local[{cores}]", driver_memory, {**conf, **(extra_conf or {})})
+    return LocalSparkRunner(f"local[{cores}]", driver_memory, {**conf, **extra_conf})
+
+
+def _local_dir_conf(folder: Path | None) -> dict[str, str]:
+    """spark.local.dir = `folder`, created empty (no conf when None)."""
+    if folder is None:
+        return {}
+    _remove(folder)
+    folder.mkdir(parents=True)
+    return {"spark.local.dir": str(folder)}
+
+
+def _remove(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_written(metrics: dict, release: str) -> None:
+    if metrics["written"] != metrics["lines"]:
+        raise RuntimeError(f"transform of {release}: {metrics['written']} rows of {metrics['lines']} lines")
+
+
+def transform(
+    lake_root: Path,
+    megabytes: int,
+    cores: int,
+    log: Path,
+    extra_conf: dict | None = None,
+    local_dir: Path | None = None,
+) -> Run:
+    """TransformDump's Spark job on raw/{release}/editions of `lake_root`, on `cores` cores.
+
+    `local_dir`: Spark's spark.local.dir for this run (emptied first); the run records its peak size.
+    """
+    release = release_of(megabytes)
+    runner = _runner(cores, {**(extra_conf or {}), **_local_dir_conf(local_dir)})
     for dataset in (catalog.CURATED, catalog.QUARANTINE):
         shutil.rmtree(lake_root.joinpath(*dataset.parent(release=release)), ignore_errors=True)
     lake = open_lake(str(lake_root))
     job = transform_arguments(lake, release, DUMP)
     command = runner.command(job.job, job.argv())
-    run = run_command([*_pin(cores), *command], env=child_environment(), log=log, cwd=ROOT)
-    metrics = lake.read_json(*catalog.TRANSFORM_METRICS.path(release=release, dump=DUMP))
-    if metrics["written"] != metrics["lines"]:
-        raise RuntimeError(f"transform of {release}: {metrics['written']} rows of {metrics['lines']} lines")
+    try:
+        run = run_command(
+            [*_pin(cores), *command], env=child_environment(), log=log, cwd=ROOT, watch=local_dir
+        )
+    finally:
+        _remove(local_dir)
+    _check_written(lake.read_json(*catalog.TRANSFORM_METRICS.path(release=release, dump=DUMP)), release)
+    return run
+
+
+def baseline(lake_root: Path, megabytes: int, cores: int, log: Path, local_dir: Path | None = None) -> Run:
+    """The transform job of commit a630e3a (bench/baseline.py), with the runner and settings of
+    transform(): the same spark-submit options, the old job file, package, arguments and working folder."""
+    release = release_of(megabytes)
+    code = old_code.extract()
+    env = old_code.environment(code, child_environment())
+    job = old_code.old_job(code, lake_root, release, DUMP, env)
+    for folder in job.outputs:
+        shutil.rmtree(folder, ignore_errors=True)
+    options = _runner(cores, _local_dir_conf(local_dir)).submit_options()
+    command = old_code.command(options, code, job.argv)
+    try:
+        run = run_command([*_pin(cores), *command], env=env, log=log, cwd=code, watch=local_dir)
+    finally:
+        _remove(local_dir)
+    old_code.check_log(log, code)
+    _check_written(json.loads(job.metrics.read_text()), release)
     return run
 
 
