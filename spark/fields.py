@@ -50,9 +50,18 @@ def parse_schema(fields: Mapping[str, str]) -> T.StructType:
     )
 
 
+# {"key": "..."} alone, as the parse gives an object back (compact JSON), with no escape in the key: most
+# references (works, authors, languages) are exactly this, and need no JSON parser of their own.
+_BARE_REFERENCE = r'^\{"key":"([^"\\]*)"\}$'
+
+
 def _object(text: Column) -> Column:
-    """Text starting with "{" parsed as an object of texts (see parse.object_of), else null."""
-    return object_of(text, _OBJECT)
+    """Text starting with "{" parsed as an object of texts (see parse.object_of), else null; a bare
+    reference is read by a pattern instead."""
+    key = F.regexp_extract(text, _BARE_REFERENCE, 1)
+    nothing = F.lit(None).cast(S)
+    reference = F.struct(*((key if name == "key" else nothing).alias(name) for name in _OBJECT.names))
+    return F.when(key != "", reference).otherwise(object_of(text, _OBJECT))
 
 
 def _element(kind: str, element: Column) -> Column:
