@@ -53,15 +53,28 @@ def parse_schema(fields: Mapping[str, str]) -> T.StructType:
 # {"key": "..."} alone, as the parse gives an object back (compact JSON), with no escape in the key: most
 # references (works, authors, languages) are exactly this, and need no JSON parser of their own.
 _BARE_REFERENCE = r'^\{"key":"([^"\\]*)"\}$'
+# {"type": "/type/text" or "/type/datetime", "value": "..."} alone, with no escape in the value: every
+# record's created and last_modified, and most text objects.
+_BARE_VALUE = r'^\{"type":"/type/(?:text|datetime)","value":"([^"\\]*)"\}$'
 
 
-def _object(text: Column) -> Column:
-    """Text starting with "{" parsed as an object of texts (see parse.object_of), else null; a bare
-    reference is read by a pattern instead."""
-    key = F.regexp_extract(text, _BARE_REFERENCE, 1)
+def _object(text: Column, patterns: bool = True) -> Column:
+    """Text starting with "{" parsed as an object of texts (see parse.object_of), else null. With `patterns`,
+    a bare reference or a bare text value is read by a pattern instead of the JSON parser (an empty one
+    still goes to the parser, which tells it from no match)."""
+    if not patterns:
+        return object_of(text, _OBJECT)
+    found = {
+        "key": F.regexp_extract(text, _BARE_REFERENCE, 1),
+        "value": F.regexp_extract(text, _BARE_VALUE, 1),
+    }
     nothing = F.lit(None).cast(S)
-    reference = F.struct(*((key if name == "key" else nothing).alias(name) for name in _OBJECT.names))
-    return F.when(key != "", reference).otherwise(object_of(text, _OBJECT))
+
+    def only(field: str) -> Column:
+        return F.struct(*((found[field] if name == field else nothing).alias(name) for name in _OBJECT.names))
+
+    parsed = F.when(found["key"] != "", only("key")).when(found["value"] != "", only("value"))
+    return F.when(text.startswith("{"), parsed.otherwise(object_of(text, _OBJECT)))
 
 
 def _element(kind: str, element: Column) -> Column:
@@ -92,10 +105,62 @@ def _column(name: str) -> str:
     return f"_field_{name}"
 
 
-def read_fields(parsed: DataFrame, fields: Mapping[str, str], json_text: str = "json") -> DataFrame:
+# Lists whose every element has the commonest shape are read by patterns over the list joined by "\n" (a few
+# compiled string functions per record), not element by element (Spark evaluates per-element functions
+# without code generation). Anything else, or any doubt, takes the general path (`_general_list`); the tests
+# check both give the same record. A "plain" key: no whitespace, quote or backslash.
+_KEY = r'[^"\\\s]+'
+_REFERENCE = r'\{"key":"' + _KEY + r'"\}'
+_REFERENCE_KEY = r'\{"key":"(' + _KEY + r')"\}'  # group 1: the key
+_ROLE_TYPE = r'"type":(?:"/type/author_role"|\{"key":"/type/author_role"\})'
+_AUTHOR_ENTRY = rf'\{{(?:{_ROLE_TYPE},)?"author":{_REFERENCE}(?:,{_ROLE_TYPE})?\}}|{_REFERENCE}'
+_AUTHOR_KEY = r'(?<=^\{"key":"|\n\{"key":"|"author":\{"key":")' + _KEY  # the key of each such entry
+_INT = r"-?[0-9]{1,18}"
+_NULL = "\u0000"  # stands for a null element in the joined list (NUL never survives the JSON parse)
+
+
+def _every(element: str) -> str:
+    """A pattern matching a joined list all of whose elements match `element`."""
+    return rf"^(?:{element})(?:\n(?:{element}))*$"
+
+
+def _plain_list(kind: str, listed: Column, joined: Column) -> tuple[Column, Column]:
+    """(whether the list is plain for its kind, its value read the plain way): texts with no element an
+    object or null; integers in digits; bare references; author entries of the two common shapes."""
+    empty = F.size(listed) == 0
+    if kind in (TEXTS, SUBJECTS):
+        objects_or_nulls = joined.startswith("{") | joined.contains("\n{") | joined.contains(_NULL)
+        return ~objects_or_nulls, listed
+    if kind == INTS:
+        return empty | joined.rlike(_every(_INT)), listed.cast(T.ArrayType(T.LongType()))
+    if kind == KEYS:
+        keys = F.regexp_extract_all(joined, F.lit(_REFERENCE_KEY), 1)
+        return empty | joined.rlike(_every(_REFERENCE)), keys
+    keys = F.regexp_extract_all(joined, F.lit(_AUTHOR_KEY), 0)
+    roles = F.array_repeat(F.lit(None).cast(S), F.size(keys))
+    entries = F.when(keys.isNotNull(), F.arrays_zip(keys, roles).cast(T.ArrayType(ENTRY)))
+    return empty | joined.rlike(_every(_AUTHOR_ENTRY)), entries
+
+
+def _general_list(kind: str, listed: Column, patterns: bool = True) -> Column:
+    """Any list of `kind`, element by element: each parsed as an object when it is one (see _object), then
+    normalised; elements holding nothing left out (author entries kept, naming no author)."""
+    elements = F.transform(
+        listed, lambda text: F.struct(text.alias("text"), _object(text, patterns).alias("parsed"))
+    )
+    read = F.transform(elements, _reader(kind))
+    return read if kind == AUTHORS else F.filter(read, lambda value: value.isNotNull())
+
+
+def read_fields(
+    parsed: DataFrame, fields: Mapping[str, str], json_text: str = "json", plain: bool = True
+) -> DataFrame:
     """`parsed` with `typed` (the record's parse by parse_schema(fields)) and `json_text`: the same frame
     plus `record` (the normalised fields), `coerced` (names of the fields coerced or nulled for their type)
-    and `json_object` (whether the JSON is an object at all); the helper columns dropped."""
+    and `json_object` (whether the JSON is an object at all); the helper columns dropped.
+
+    `plain`: plain lists and bare objects read by patterns (_plain_list, _object); False: everything by the
+    general path, the JSON parser and per-element functions (the tests check both give the same)."""
     typed = F.col("typed")
     texts = [name for name, kind in fields.items() if kind == TEXT]
     lists = [name for name, kind in fields.items() if kind in LISTS or kind == MAP]
@@ -109,17 +174,16 @@ def read_fields(parsed: DataFrame, fields: Mapping[str, str], json_text: str = "
         ).alias("_lists"),
     )
     wrong = {name: typed[name].isNull() & F.col("_raw")[name].isNotNull() for name in lists}
+    listed = {
+        name: F.when(wrong[name], F.array(F.col("_raw")[name])).otherwise(typed[name])
+        for name, kind in fields.items()
+        if kind in LISTS
+    }
     prepared = probed.select(
         "*",
-        *(_object(typed[name]).alias(_column(name)) for name in texts),
-        *(
-            F.transform(
-                F.when(wrong[name], F.array(F.col("_raw")[name])).otherwise(typed[name]),
-                lambda text: F.struct(text.alias("text"), _object(text).alias("parsed")),
-            ).alias(_column(name))
-            for name, kind in fields.items()
-            if kind in LISTS
-        ),
+        *(_object(typed[name], plain).alias(_column(name)) for name in texts),
+        *(value.alias(_column(name)) for name, value in listed.items()),
+        *(F.array_join(F.col(_column(name)), "\n", _NULL).alias(f"_joined_{name}") for name in listed),
         *(wrong[name].alias(f"_wrong_{name}") for name in lists),
     )
     values, flags = {}, {}
@@ -133,9 +197,11 @@ def read_fields(parsed: DataFrame, fields: Mapping[str, str], json_text: str = "
             flags[name] = is_list | (is_object(column) & column["value"].isNull())
         elif kind == MAP:
             values[name] = F.when(~F.col(f"_wrong_{name}"), typed[name])
+        elif plain:
+            is_plain, value = _plain_list(kind, column, F.col(f"_joined_{name}"))
+            values[name] = F.when(column.isNull() | is_plain, value).otherwise(_general_list(kind, column))
         else:
-            read = F.transform(column, _reader(kind))
-            values[name] = read if kind == AUTHORS else F.filter(read, lambda value: value.isNotNull())
+            values[name] = _general_list(kind, column, patterns=False)
     read = prepared.select("*", *(values[name].alias(f"_value_{name}") for name in fields))
     for name, kind in fields.items():
         if kind in LISTS or kind == MAP:
@@ -153,10 +219,10 @@ def read_fields(parsed: DataFrame, fields: Mapping[str, str], json_text: str = "
             for name, kind in fields.items()
         )
     )
-    coerced = F.filter(
-        F.array(*(F.when(flags[name], F.lit(name)) for name in fields if name in flags)),
-        lambda name: name.isNotNull(),
+    named = F.array(
+        *(F.when(flags[name], F.lit(name)).otherwise(F.lit("")) for name in fields if name in flags)
     )
+    coerced = F.array_remove(named, "")  # compiled, where a filter would run per element
     json_object = typed.isNotNull() & (typed[CORRUPT].isNull() | F.col("_raw").isNotNull())
     helpers = [c for c in read.columns if c.startswith("_") or c in ("typed", json_text)]
     return read.select(

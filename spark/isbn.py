@@ -142,7 +142,7 @@ def _few_checked(slots: dict[str, list[str]]) -> Column:
         refusals[column] = F.struct(F.lit(0).alias(BAD_LENGTH), checksums)
     every = F.array(*(F.col(f"{name}_13") for names in slots.values() for name in names))
     return F.struct(
-        F.array_distinct(F.array_compact(every)).alias("isbn13s"),
+        F.array_except(every, F.array(F.lit(None).cast("string"))).alias("isbn13s"),  # distinct, no nulls
         F.struct(*(refusal.alias(column) for column, refusal in refusals.items())).alias("refused"),
     )
 
