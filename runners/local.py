@@ -22,6 +22,10 @@ GCS_CONNECTOR_CONF = {
     "spark.jars.packages": "com.google.cloud.bigdataoss:gcs-connector:hadoop3-2.2.21",
     "spark.hadoop.fs.gs.impl": "com.google.cloud.hadoop.fs.gcs.GoogleHadoopFileSystem",
 }
+# The JVM leaves methods over 8000 bytes of bytecode to its interpreter; Spark's generated code for the
+# transform's first stage is larger (its log says "Generated method too long to be JIT compiled"), so the
+# driver, which runs every task in local mode, compiles them too. Added to any driver Java options given.
+DRIVER_JAVA_OPTIONS = "-XX:-DontCompileHugeMethods"
 
 
 def java_executable() -> str:
@@ -125,6 +129,8 @@ class LocalSparkRunner:
     def submit_options(self) -> list[str]:
         """spark-submit with what comes before a job file: master, driver memory, the spark/ package, conf."""
         conf = {"spark.sql.session.timeZone": "UTC", **self.conf}
+        given = conf.get("spark.driver.extraJavaOptions", "")
+        conf["spark.driver.extraJavaOptions"] = f"{DRIVER_JAVA_OPTIONS} {given}".strip()
         command = [
             spark_submit_executable(),
             "--master",

@@ -24,6 +24,17 @@ def test_spark_submit_gets_the_job_file_and_the_zipped_package() -> None:
         assert {"spark/__init__.py", "spark/tables.py", "spark/transform_dump.py"} <= set(package.namelist())
 
 
+def test_the_driver_compiles_huge_generated_methods_beside_the_java_options_given() -> None:
+    def java_options(conf: dict[str, str]) -> str:
+        command = LocalSparkRunner("local[1]", "512m", conf).submit_options()
+        (setting,) = [value for value in command if value.startswith("spark.driver.extraJavaOptions=")]
+        return setting.split("=", 1)[1]
+
+    assert java_options({}) == "-XX:-DontCompileHugeMethods"
+    given = {"spark.driver.extraJavaOptions": "-Dlog4j.configuration=x -XX:+UseParallelGC"}
+    assert java_options(given) == "-XX:-DontCompileHugeMethods -Dlog4j.configuration=x -XX:+UseParallelGC"
+
+
 def test_an_unknown_job_is_refused() -> None:
     with pytest.raises(ValueError, match="no Spark job 'nope'"):
         runner().command("nope", [])
