@@ -68,6 +68,7 @@ class Results:
     part_sizes: dict = field(default_factory=dict)  # part_mb -> {"run": ..., "parts": n}
     profile: list = field(default_factory=list)
     profile_mb: int = 0
+    warmup: dict = field(default_factory=dict)  # size -> bench/jobs/twice.py's cold_s, warm_s, process_s
     minutes: float = 0.0
 
 
@@ -233,6 +234,23 @@ def profile_transform(scale: Scale, lake: Path, results: Results, logs: Path) ->
     results.profile_mb = size
 
 
+def measure_warmup(scale: Scale, lake: Path, results: Results, logs: Path) -> None:
+    """The job's run() twice in one JVM (bench/jobs/twice.py) on the tiny and the medium input, 2 cores: what
+    a fresh JVM pays once, apart from the per-record cost."""
+    for size in (scale.tiny_mb, scale.transform_mb[1]):
+        _say(f"the {size} MB transform cold and warm in one JVM")
+        results.warmup[str(size)] = transform_bench.twice(lake, size, 2, logs / "twice.log")
+
+
+def add_warmup(scale: Scale, results_file: Path, report: Path, logs: Path) -> None:
+    """measure_warmup on the transform lake a full run left, added to its results; the report made again."""
+    results = Results(**json.loads(results_file.read_text()))
+    measure_warmup(scale, WORK / "lake-transform", results, logs)
+    results_file.write_text(json.dumps(asdict(results), indent=1))
+    write_report(asdict(results), report)
+    _say(f"warm-up added: {report}")
+
+
 def baseline_code() -> dict:
     """Extract the baseline's code (once) and say which it is."""
     folder = old_code.extract()
@@ -244,11 +262,19 @@ def main() -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), default="full")
     parser.add_argument("--results", type=Path, default=WORK / "results.json")
     parser.add_argument("--report", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--only-warmup",
+        action="store_true",
+        help="measure only the cold/warm runs, on the lake and into the results a full run of --scale left",
+    )
     args = parser.parse_args()
     scale = SCALES[args.scale]
     started = time.monotonic()
     logs = WORK / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    if args.only_warmup:
+        add_warmup(scale, args.results, args.report, logs)
+        return
     results = Results(scale=args.scale, machine=machine(), settings=settings())
     results.sizes = {"ingest": scale.ingest_mb, "transform": scale.transform_mb, "tiny": scale.tiny_mb}
     results.baseline = baseline_code()
@@ -270,6 +296,7 @@ def main() -> None:
         prepare_transform_lake(scale, server, lake, logs, results)
         measure_transform(scale, lake, dumps, results, logs)
         profile_transform(scale, lake, results, logs)
+        measure_warmup(scale, lake, results, logs)
         measure_part_sizes(scale, server, results, logs)
     results.machine["load_after"] = os.getloadavg()
     results.minutes = round((time.monotonic() - started) / 60, 1)

@@ -95,6 +95,21 @@ def transform(
     return run
 
 
+TWICE_MARKER = "BENCH_TWICE "  # the line bench/jobs/twice.py prints its seconds on
+
+
+def twice(lake_root: Path, megabytes: int, cores: int, log: Path) -> dict[str, float]:
+    """bench/jobs/twice.py on raw/{release}/editions of `lake_root`: the job's run() cold, then warm, in one
+    JVM (the runner and settings of transform()), and the whole process's wall time."""
+    release = release_of(megabytes)
+    job = transform_arguments(open_lake(str(lake_root)), release, DUMP)
+    submit = _runner(cores, {}).submit_options()
+    command = [*_pin(cores), *submit, str(ROOT / "bench" / "jobs" / "twice.py"), *job.argv()]
+    run = run_command(command, env=child_environment(), log=log, cwd=ROOT)
+    (line,) = [line for line in log.read_text().splitlines() if line.startswith(TWICE_MARKER)]
+    return {**json.loads(line.removeprefix(TWICE_MARKER)), "process_s": round(run.seconds, 2)}
+
+
 def baseline(lake_root: Path, megabytes: int, cores: int, log: Path, local_dir: Path | None = None) -> Run:
     """The transform job of commit a630e3a (bench/baseline.py), with the runner and settings of
     transform(): the same spark-submit options, the old job file, package, arguments and working folder."""

@@ -416,6 +416,13 @@ def repeated_keys(good: DataFrame) -> DataFrame:
 LinesOf = Callable[[list[str]], DataFrame]
 
 
+def classify(lines: DataFrame, dump: str) -> DataFrame:
+    """Every line of a dump classified: its fields and its quarantine reason (null when good)."""
+    return (
+        classify_records(lines, dump) if DUMPS[dump].record_type is not None else classify_rows(lines, dump)
+    )
+
+
 class Transformed(NamedTuple):
     outputs: dict[str, DataFrame]  # the dump's tables by name
     quarantine: DataFrame
@@ -431,8 +438,7 @@ def transform(lines: DataFrame, dump: str, lines_of: LinesOf | None = None) -> T
     with their raw lines (rank_repeated); a dump without repeated keys reads nothing twice.
     """
     typed = DUMPS[dump].record_type is not None
-    classified = classify_records(lines, dump) if typed else classify_rows(lines, dump)
-    staged = stage(classified, dump).persist(StorageLevel.DISK_ONLY)
+    staged = stage(classify(lines, dump), dump).persist(StorageLevel.DISK_ONLY)
     good, bad = staged.where(F.col("reason").isNull()), staged.where(F.col("reason").isNotNull())
     quarantine = tables.conform(bad, tables.QUARANTINE)
     files: list[str] = []
@@ -463,13 +469,17 @@ def _parent(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[0]
 
 
+def part_urls(manifest_url: str, manifest: dict[str, Any]) -> list[str]:
+    """The URLs of the parts a manifest lists (beside the manifest)."""
+    return [_child(_parent(manifest_url), part["path"]) for part in manifest["parts"]]
+
+
 def run(spark: SparkSession, args: TransformArgs) -> dict[str, Any]:
     """Read the parts listed in the manifest, write tables and quarantine, check and write metrics."""
     clock = Stopwatch()
     spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")  # unparseable dates are null, not errors
     manifest = read_json(spark, args.manifest)
-    parts = [_child(_parent(args.manifest), part["path"]) for part in manifest["parts"]]
-    lines = read_lines(spark, parts)
+    lines = read_lines(spark, part_urls(args.manifest, manifest))
     outputs = DUMPS[args.dump].tables
     steps = ["read and stage", *(f"write {name}" for name in outputs), "write quarantine", "count and check"]
     with ProgressPrinter(spark, steps) as progress:
