@@ -568,7 +568,8 @@ def ingest_section(n: Numbers) -> list[str]:
         "## Ingest\n",
         "IngestDump as `python -m luigi --module tasks IngestDump ...` (start-up included, cancelled by the "
         "marginal rate): HTTP from 127.0.0.1 -> md5 -> gunzip (ISA-L) -> split into parts -> gzip (ISA-L) "
-        "-> lake, in three threads. The floor is `curl -s URL | gzip -dc > /dev/null` on the same URL.\n",
+        "-> lake, in four threads (the lake writes in their own). The floor is `curl -s URL | gzip -dc > "
+        "/dev/null` on the same URL.\n",
         *ingest_table(n),
     ]
     big = n.seconds("ingest", "transform-input", n.t_large)

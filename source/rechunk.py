@@ -1,12 +1,14 @@
 """Re-chunk a gzip dump: gunzip as it streams in, split on line boundaries, gzip each part.
 
-Three threads overlap the work, each handing the next a bounded queue: the caller's thread reads the
-source (and hashes it), one thread gunzips and splits the lines into parts, one compresses and writes
-them. Decompression and compression use ISA-L (python-isal), which, like hashing and socket and file I/O,
-releases the GIL, so on two cores the stages really run side by side.
+Four threads overlap the work, each handing the next a bounded queue: the caller's thread reads the
+source (and hashes it), one thread gunzips and splits the lines into parts, one compresses them, one
+writes them to the lake. Decompression and compression use ISA-L (python-isal), which, like hashing and
+socket and file I/O, releases the GIL, so on two cores the stages really run side by side; and a lake
+write that waits (an upload chunk on its way to GCS) no longer holds up the compression behind it.
 
 Memory stays flat whatever the dump's size: a few compressed chunks and decompressed segments in the
-queues, and the compressor state of the part being written. Lines are never held whole, so even a line
+queues, up to about an upload chunk of compressed bytes waiting for the lake, and the compressor state of
+the part being written. Lines are never held whole, so even a line
 longer than a part streams through. Each part is compressed in segments cut at fixed offsets of its own
 content (ISA-L's output depends on how its input is split), so the same dump always gives byte-identical
 parts, however the source's bytes arrive.
@@ -27,6 +29,9 @@ from isal import igzip_lib, isal_zlib
 SEGMENT_BYTES = 1 << 20  # a part is compressed in pieces of this many bytes (the last one shorter)
 PROGRESS_EVERY_BYTES = 4 << 20  # compressed bytes between two progress calls
 QUEUE_DEPTH = 4  # chunks or segments waiting between two threads
+# compressed pieces (one per segment, ~0.3 MB at level 1) waiting for the lake: about one 8 MiB GCS upload
+# chunk, so the compression goes on while the writer waits for the upload of the one before
+WRITE_QUEUE_DEPTH = 32
 ISAL_LEVELS = range(1, 4)  # compress_level 1-3: ISA-L's levels (fast); 4-9: zlib's
 _POLL_S = 0.05  # how often a blocked producer checks whether its consumer has stopped
 
@@ -78,9 +83,11 @@ def rechunk(
     next_progress = PROGRESS_EVERY_BYTES
     gunzip = _Gunzip(name)
     splitter = _Splitter(part_bytes)
-    parts = _PartWriter(open_part, compress_level)
+    compressor = _PartCompressor(compress_level)
+    parts = _PartWriter(open_part)
     compressed: _Channel[bytes | _Signal] = _Channel()
     segments: _Channel[_Segment | _Signal] = _Channel()
+    pieces: _Channel[_Piece | _Signal] = _Channel(WRITE_QUEUE_DEPTH)
     errors: list[BaseException] = []  # the caller's own first, then the stages'; the first one is raised
     stages = [
         threading.Thread(
@@ -90,7 +97,13 @@ def rechunk(
             daemon=True,
         ),
         threading.Thread(
-            target=_write_stage, args=(segments, parts, errors), name="rechunk-write", daemon=True
+            target=_compress_stage,
+            args=(segments, pieces, compressor, errors),
+            name="rechunk-compress",
+            daemon=True,
+        ),
+        threading.Thread(
+            target=_write_stage, args=(pieces, parts, errors), name="rechunk-write", daemon=True
         ),
     ]
     for stage in stages:
@@ -102,7 +115,7 @@ def rechunk(
             if not compressed.put(chunk):
                 break  # a stage failed: its error is raised below
             if progress is not None and source_bytes >= next_progress:
-                progress(source_bytes, parts.lines)
+                progress(source_bytes, compressor.lines)
                 next_progress = source_bytes + PROGRESS_EVERY_BYTES
         else:
             compressed.put(_Signal.END)
@@ -156,8 +169,8 @@ T = TypeVar("T")
 class _Channel(Generic[T]):
     """A bounded queue from one thread to the next; put() gives up once the reading thread has stopped."""
 
-    def __init__(self) -> None:
-        self._queue: queue.Queue[T] = queue.Queue(QUEUE_DEPTH)
+    def __init__(self, depth: int = QUEUE_DEPTH) -> None:
+        self._queue: queue.Queue[T] = queue.Queue(depth)
         self.reader_stopped = threading.Event()
 
     def put(self, item: T) -> bool:
@@ -215,13 +228,32 @@ def _split_stage(
         outbox.put(_Signal.END)  # the writer writes what it was given, then stops
 
 
-def _write_stage(
-    inbox: "_Channel[_Segment | _Signal]", parts: "_PartWriter", errors: list[BaseException]
+def _compress_stage(
+    inbox: "_Channel[_Segment | _Signal]",
+    outbox: "_Channel[_Piece | _Signal]",
+    compressor: "_PartCompressor",
+    errors: list[BaseException],
 ) -> None:
-    """Compress and write segments into parts until END; the part still open then is the caller's to abort."""
+    """Compress segments into the pieces of numbered parts until END (or the writer stops)."""
     try:
         while not isinstance(segment := inbox.get(), _Signal):
-            parts.write(segment)
+            piece = compressor.compress(segment)
+            if piece is not None and not outbox.put(piece):
+                return  # the writer failed
+    except BaseException as error:
+        errors.append(error)
+    finally:
+        inbox.reader_stopped.set()
+        outbox.put(_Signal.END)  # the writer writes what it was given, then stops
+
+
+def _write_stage(
+    inbox: "_Channel[_Piece | _Signal]", parts: "_PartWriter", errors: list[BaseException]
+) -> None:
+    """Write pieces into parts until END; the part still open then is the caller's to abort."""
+    try:
+        while not isinstance(piece := inbox.get(), _Signal):
+            parts.write(piece)
     except BaseException as error:
         errors.append(error)
     finally:
@@ -342,53 +374,85 @@ class _CountingWriter:
             self.sink.write(data)
 
 
-class _PartWriter:
-    """Compresses segments into numbered gzip parts, opening a part for its first segment and publishing
-    it after its last."""
+@dataclass
+class _Piece:
+    """Compressed bytes of part number `part`; the last piece of a part ends it and says its lines."""
 
-    def __init__(self, open_part: OpenPart, level: int) -> None:
-        self.open_part = open_part
+    part: int
+    data: bytes
+    ends_part: bool
+    lines: int  # the part's lines when ends_part, else 0
+
+
+class _PartCompressor:
+    """Compresses segments into gzip members, one per part: a part starts with the first segment after the
+    previous part ended, and its last piece carries the compressor's flush and the part's line count."""
+
+    def __init__(self, level: int) -> None:
         self.level = level
-        self.parts: list[Part] = []
-        self.lines = 0
-        self._context: AbstractContextManager[BinaryIO] | None = None
-        self._counter: _CountingWriter | None = None
+        self.parts = 0  # parts started
+        self.lines = 0  # lines compressed so far (what progress reports)
         self._compressor: _Compressor | None = None
         self._part_lines = 0
 
-    def write(self, segment: _Segment) -> None:
+    def compress(self, segment: _Segment) -> _Piece | None:
+        """The compressed piece of `segment` (None for an empty segment that ends nothing)."""
         if not segment.data and not segment.ends_part:
-            return
+            return None
         if self._compressor is None:
-            self._open()
-        assert self._compressor is not None and self._counter is not None
-        self._counter.write(self._compressor.compress(segment.data))
+            self._compressor = gzip_compressor(self.level)
+            self._part_lines = 0
+            self.parts += 1
+        data = self._compressor.compress(segment.data)
         lines = segment.data.count(b"\n")
         self._part_lines += lines
         self.lines += lines
-        if segment.ends_part:
-            self._close()
+        if not segment.ends_part:
+            return _Piece(self.parts - 1, data, ends_part=False, lines=0)
+        data += self._compressor.flush()
+        self._compressor = None
+        return _Piece(self.parts - 1, data, ends_part=True, lines=self._part_lines)
+
+
+class _PartWriter:
+    """Writes compressed pieces into numbered parts part-NNNNN.txt.gz, opening a part for its first piece
+    and publishing it after its last."""
+
+    def __init__(self, open_part: OpenPart) -> None:
+        self.open_part = open_part
+        self.parts: list[Part] = []  # opened so far; the last is still open while _context is set
+        self.lines = 0  # in published parts
+        self._context: AbstractContextManager[BinaryIO] | None = None
+        self._counter: _CountingWriter | None = None
+
+    def write(self, piece: _Piece) -> None:
+        if self._context is None:
+            self._open(piece.part)
+        assert self._counter is not None
+        self._counter.write(piece.data)
+        if piece.ends_part:
+            self._close(piece.lines)
 
     def abort(self, error: BaseException) -> None:
         """Leave the open part's context with `error`, so its writer discards it."""
         context = self._context
-        self._context = self._counter = self._compressor = None
+        self._context = self._counter = None
         if context is not None:
             context.__exit__(type(error), error, error.__traceback__)
 
-    def _open(self) -> None:
-        path = f"part-{len(self.parts):05d}.txt.gz"
+    def _open(self, number: int) -> None:
+        if number != len(self.parts):
+            raise RuntimeError(f"part {number} arrived after {len(self.parts)} parts")
+        path = f"part-{number:05d}.txt.gz"
         context = self.open_part(path)
         sink = context.__enter__()
         self._context, self._counter = context, _CountingWriter(sink)
-        self._compressor = gzip_compressor(self.level)
-        self._part_lines = 0
         self.parts.append(Part(path=path, lines=0, bytes=0))
 
-    def _close(self) -> None:
-        assert self._compressor is not None and self._counter is not None and self._context is not None
-        self._counter.write(self._compressor.flush())
+    def _close(self, lines: int) -> None:
+        assert self._counter is not None and self._context is not None
         context, counter = self._context, self._counter
-        self._context = self._counter = self._compressor = None
-        self.parts[-1].lines, self.parts[-1].bytes = self._part_lines, counter.bytes
+        self._context = self._counter = None
+        self.parts[-1].lines, self.parts[-1].bytes = lines, counter.bytes
+        self.lines += lines
         context.__exit__(None, None, None)  # publishes the part

@@ -76,9 +76,9 @@ class _WatchedChannel(rechunk_module._Channel):
     """The rechunk stages' queue, noting in `waiting_for_room` the threads whose put() found it full and has
     not returned yet."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._queue = _WatchedQueue(rechunk_module.QUEUE_DEPTH)
+    def __init__(self, depth: int = rechunk_module.QUEUE_DEPTH) -> None:
+        super().__init__(depth)
+        self._queue = _WatchedQueue(depth)
 
 
 class _WatchedQueue(queue.Queue):
@@ -122,19 +122,23 @@ def test_the_source_is_read_at_most_a_few_chunks_ahead_of_a_stalled_writer(
     )
     worker.start()
     assert stalled.wait(30), "the writer never wrote"
-    # The writer holds its segment; once the splitter waits for room in the full segment queue and the
-    # reader for room in the full chunk queue, nothing moves until the writer is released: reading stopped.
+    # The writer holds its piece; once the compressor waits for room in the full piece queue, the splitter
+    # in the full segment queue and the reader in the full chunk queue, nothing moves until the writer is
+    # released: reading stopped.
     deadline = time.monotonic() + 30
-    while not {"rechunk-split", "reader"} <= waiting_for_room:
+    while not {"rechunk-compress", "rechunk-split", "reader"} <= waiting_for_room:
         assert worker.is_alive() and time.monotonic() < deadline, f"the reading never stopped: {chunks.read}"
         time.sleep(0.01)
     stalled_at = chunks.read
     release.set()
     worker.join(30)
-    # the writer stalls at its first write, at the latest when the first 20 KB part is closed (~10 chunks);
-    # then 4 chunks and 4 segments of 5,000 bytes (~2.5 chunks each) wait in the queues, one item in each
-    # stage's hands: a few dozen chunks, not the ~370 of the source
-    assert stalled_at < 40 < len(chunks.chunks)
+    # Held back when reading stopped: the pieces and segments in the queues and in the stages' hands (one
+    # segment of content each), the chunks in their queue and the first 20 KB part (the writer stalls at
+    # its first write, at the latest when that part is closed); in source chunks, about 2 KB of content each.
+    content_per_chunk = len(CONTENT) / len(chunks.chunks)
+    segments = rechunk_module.WRITE_QUEUE_DEPTH + rechunk_module.QUEUE_DEPTH + 3
+    held = (segments * rechunk_module.SEGMENT_BYTES + 20_000) / content_per_chunk + rechunk_module.QUEUE_DEPTH
+    assert stalled_at <= held + 2 < len(chunks.chunks) / 2
     assert outcome and outcome[0].lines == 3000  # type: ignore[attr-defined]
 
 
