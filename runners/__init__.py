@@ -6,7 +6,7 @@ from typing import Any
 from lake import Lake
 from runners.base import SparkJobError, SparkRunner
 from runners.dataproc_settings import check_id_prefix
-from runners.local import LocalSparkRunner
+from runners.local import LocalSparkRunner, spark_class_archive
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class LocalSettings:
     master: str
     driver_memory: str
     conf: dict[str, str]  # for local runs only: a laptop's connector settings never reach Dataproc
+    class_archive: bool  # start the driver JVM from a CDS archive of Spark's classes (class_archive.py)
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,10 @@ def make_runner(
     [dataproc] id_prefix does. The Dataproc runners need `dataproc`.
     """
     if name == "local":
+        archive = spark_class_archive() if local.class_archive else None
         return LocalSparkRunner(
             master=local.master, driver_memory=local.driver_memory, conf=local.conf,
-            connector=lake.spark_connector,
+            connector=lake.spark_connector, class_archive=archive,
         )  # fmt: skip
     if name in ("dataproc", "serverless"):
         from runners.dataproc import DataprocJobRunner, DataprocServerlessRunner  # needs the Google clients

@@ -1,6 +1,7 @@
 """Run a job with the spark-submit that ships with pyspark, on this machine (local master by default)."""
 
 import collections
+import importlib.util
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from runners.base import JobProgress, SparkJobError, job_file, package_zip
+from runners.class_archive import ClassArchive
 from spark.contracts import PROGRESS_PREFIX as PROGRESS
 
 logger = logging.getLogger("luigi-interface")
@@ -38,6 +40,22 @@ def java_executable() -> str:
             "Install Java 17, e.g. `apt-get install openjdk-17-jre-headless`, or run on Dataproc."
         )
     return candidate
+
+
+def pyspark_jars() -> Path:
+    """The jars folder of the installed pyspark (the driver's classpath)."""
+    spec = importlib.util.find_spec("pyspark")
+    if spec is None or spec.origin is None:
+        raise SparkJobError("pyspark is not installed: install the project (pip install -e .)")
+    return Path(spec.origin).parent / "jars"
+
+
+def spark_class_archive() -> ClassArchive | None:
+    """The CDS archive of this Java and pyspark (None without Java: the job then says Java is missing)."""
+    try:
+        return ClassArchive.for_spark(java_executable(), pyspark_jars())
+    except SparkJobError:
+        return None
 
 
 def spark_submit_executable() -> str:
@@ -109,12 +127,20 @@ class LocalSparkRunner:
     """spark-submit on this machine; the job file plus the zipped spark/ package, like Dataproc receives."""
 
     def __init__(
-        self, master: str, driver_memory: str, conf: dict[str, str], connector: str | None = None
+        self,
+        master: str,
+        driver_memory: str,
+        conf: dict[str, str],
+        connector: str | None = None,
+        class_archive: ClassArchive | None = None,
+        driver_java_options: str = DRIVER_JAVA_OPTIONS,
     ) -> None:
         self.master = master
         self.driver_memory = driver_memory
         self.conf = dict(conf)
         self.connector = connector
+        self.class_archive = class_archive  # the driver JVM's CDS archive (runners/class_archive.py)
+        self.driver_java_options = driver_java_options  # before the archive's and any given in conf
 
     def check_connector(self) -> None:
         """Fail early when the lake needs a connector jar (gs:// needs the GCS connector) Spark won't have."""
@@ -129,8 +155,9 @@ class LocalSparkRunner:
     def submit_options(self) -> list[str]:
         """spark-submit with what comes before a job file: master, driver memory, the spark/ package, conf."""
         conf = {"spark.sql.session.timeZone": "UTC", **self.conf}
+        archive = self.class_archive.java_options() if self.class_archive else []
         given = conf.get("spark.driver.extraJavaOptions", "")
-        conf["spark.driver.extraJavaOptions"] = f"{DRIVER_JAVA_OPTIONS} {given}".strip()
+        conf["spark.driver.extraJavaOptions"] = " ".join([self.driver_java_options, *archive, given]).strip()
         command = [
             spark_submit_executable(),
             "--master",
@@ -178,6 +205,8 @@ class LocalSparkRunner:
                     continue
                 tail.append(line.rstrip("\n"))
                 logger.debug("[%s] %s", job, line.rstrip("\n"))
+        if self.class_archive:
+            (self.class_archive.publish if process.returncode == 0 else self.class_archive.discard)()
         if process.returncode != 0:
             output = "\n".join(tail)
             raise SparkJobError(f"Spark job {job} failed (exit {process.returncode}); last output:\n{output}")

@@ -148,6 +148,13 @@ class spark(luigi.Config):
         description="Extra Spark properties of local runs as JSON, e.g. "
         '{"spark.sql.shuffle.partitions": "8"}; Dataproc jobs take [dataproc] properties instead',
     )
+    class_archive = luigi.BoolParameter(
+        default=True,
+        significant=False,
+        parsing=luigi.BoolParameter.EXPLICIT_PARSING,
+        description="Local runs start the driver JVM from a class-data-sharing archive of Spark's classes, "
+        "written by the first local job into ~/.cache/openlibrary-pipeline (runners/class_archive.py)",
+    )
 
 
 class dataproc(luigi.Config):

@@ -27,7 +27,10 @@ def current_runner(lake: Lake | None = None) -> SparkRunner:
         settings.runner,
         lake=lake,
         local=LocalSettings(
-            master=settings.master, driver_memory=settings.driver_memory, conf=dict(settings.conf)
+            master=settings.master,
+            driver_memory=settings.driver_memory,
+            conf=dict(settings.conf),
+            class_archive=settings.class_archive,
         ),
         dataproc=DataprocSettings(
             project=dataproc.project,

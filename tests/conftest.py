@@ -31,6 +31,20 @@ from tests.pipeline_helpers import (
 pytest_plugins = ["tests.reliability"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tests' own cache folder ($XDG_CACHE_HOME): local jobs write their class archive there, not in
+    the user's ~/.cache; the first local job writes it, the later ones start from it."""
+    folder = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 @pytest.fixture
 def luigid(tmp_path: Path) -> Iterator[int]:
     """A real luigid on a free 127.0.0.1 port for this test, stopped after it."""

@@ -42,7 +42,7 @@ def test_an_unknown_job_is_refused() -> None:
 
 def test_an_unknown_runner_is_refused() -> None:
     with pytest.raises(ValueError, match="runner 'yarn'"):
-        make_runner("yarn", lake=open_lake("/tmp/unused"), local=LocalSettings("local", "1g", {}))
+        make_runner("yarn", lake=open_lake("/tmp/unused"), local=LocalSettings("local", "1g", {}, False))
 
 
 def test_missing_java_is_said_clearly(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,97 @@
+"""The local driver's class-data-sharing archive: named after the Java and jars it belongs to, written by
+the first job's JVM and published only when that job succeeds, then really mapped by the next JVM."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from runners import LocalSparkRunner, SparkJobError
+from runners.class_archive import QUIET, ClassArchive, cache_folder, fingerprint
+from runners.local import java_executable, pyspark_jars
+from tests.conftest import SampleLake
+
+
+def fake_install(folder: Path) -> tuple[Path, Path]:
+    """A java file and a jars folder to fingerprint (never run)."""
+    java, jars = folder / "bin" / "java", folder / "jars"
+    java.parent.mkdir(parents=True)
+    jars.mkdir()
+    java.write_bytes(b"java")
+    (jars / "spark-core.jar").write_bytes(b"core")
+    return java, jars
+
+
+def test_the_archive_is_named_after_the_java_and_the_jars(tmp_path: Path) -> None:
+    java, jars = fake_install(tmp_path)
+    first = fingerprint(str(java), jars)
+    assert fingerprint(str(java), jars) == first
+    (jars / "spark-core.jar").write_bytes(b"core, a new version")
+    assert fingerprint(str(java), jars) != first
+    second = fingerprint(str(java), jars)
+    (jars / "extra.jar").write_bytes(b"x")
+    assert fingerprint(str(java), jars) != second
+    third = fingerprint(str(java), jars)
+    java.write_bytes(b"another java")
+    assert fingerprint(str(java), jars) != third
+    archive = ClassArchive.for_spark(str(java), jars, tmp_path / "cache")
+    assert archive.path == tmp_path / "cache" / f"spark-classes-{fingerprint(str(java), jars)}.jsa"
+
+
+def test_the_cache_folder_follows_xdg_cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_folder() == tmp_path / "openlibrary-pipeline"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_folder() == tmp_path / "home" / ".cache" / "openlibrary-pipeline"
+
+
+def test_without_an_archive_the_jvm_writes_one_that_is_published_only_after_success(tmp_path: Path) -> None:
+    archive = ClassArchive(tmp_path / "cache" / "spark-classes-x.jsa")
+    assert archive.java_options() == [f"-XX:ArchiveClassesAtExit={archive.pending}", QUIET]
+    assert archive.pending.parent.is_dir() and archive.pending.name.endswith(f".{os.getpid()}.tmp")
+    archive.pending.write_bytes(b"what the JVM wrote")
+    archive.discard()  # the job failed
+    assert not archive.pending.exists() and not archive.path.exists()
+    archive.pending.write_bytes(b"what the JVM wrote")
+    archive.publish()  # the job succeeded
+    assert archive.path.read_bytes() == b"what the JVM wrote" and not archive.pending.exists()
+    assert archive.java_options() == [f"-XX:SharedArchiveFile={archive.path}", QUIET]
+
+
+def test_a_folder_that_cannot_be_made_means_no_archive(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    archive = ClassArchive(tmp_path / "a-file" / "cache" / "spark-classes-x.jsa")
+    assert archive.java_options() == []
+    archive.publish()  # nothing was written: nothing to publish
+    assert not archive.path.exists()
+
+
+def test_a_real_job_writes_the_archive_and_the_next_jvm_maps_it(
+    sample_lake: SampleLake, tmp_path: Path
+) -> None:
+    """The first job's JVM writes the archive; with -Xshare:on (the JVM refuses to start when it cannot map
+    its archive) the second job runs from it, and a damaged archive stops the JVM instead."""
+    archive = ClassArchive.for_spark(java_executable(), pyspark_jars(), tmp_path / "cache")
+    raw = sample_lake.root / "raw" / sample_lake.release / "redirects"
+
+    def run(conf: dict[str, str], out: str) -> None:
+        runner = LocalSparkRunner(
+            "local[1]", "512m", {"spark.ui.enabled": "false", **conf}, class_archive=archive
+        )
+        runner.run(
+            "transform_dump",
+            ["--dump", "redirects", "--manifest", str(raw / "_MANIFEST.json"),
+             "--curated", str(tmp_path / out / "curated"), "--quarantine", str(tmp_path / out / "quarantine"),
+             "--metrics", str(tmp_path / out / "metrics.json")],
+        )  # fmt: skip
+
+    run({}, "first")
+    assert archive.path.stat().st_size > 10_000_000  # Spark's classes, not an empty file
+    assert list(archive.path.parent.iterdir()) == [archive.path]  # nothing pending left
+    strict = {"spark.driver.extraJavaOptions": "-Xshare:on"}
+    run(strict, "second")
+    assert (tmp_path / "second" / "metrics.json").is_file()
+    archive.path.write_bytes(b"not an archive")
+    with pytest.raises(SparkJobError, match="failed"):
+        run(strict, "third")
