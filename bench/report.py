@@ -355,6 +355,24 @@ def _warmup_text(n: Numbers, size: int | None) -> str:
     )
 
 
+def _jit(n: Numbers, size: int | None) -> dict[str, float] | None:
+    """The JIT's compile seconds and the run's wall and CPU seconds at `size` (None when not measured)."""
+    return (n.r.get("jit") or {}).get(str(size))
+
+
+def _jit_text(n: Numbers, size: int | None) -> str:
+    """'At 400 MB the JIT compiled for 33.0 CPU-s of the run's 66.6 (50 %); ...' (empty when not measured)."""
+    jit = _jit(n, size)
+    if jit is None:
+        return ""
+    share = 100 * jit["total_s"] / jit["cpu_s"]
+    return (
+        f"At {size} MB the JVM's JIT compilers ran {jit['total_s']:.1f} CPU-s of the run's "
+        f"{jit['cpu_s']:.1f} ({share:.0f} %); C2, one thread, {jit['c2_s']:.1f} s of the "
+        f"{jit['wall_s']:.1f} s the run took: on two cores, one core compiles for most of a fresh job."
+    )
+
+
 def _limits(goal: Goal, n: Numbers) -> str:
     """What limits a missed goal, from the measured numbers (empty when there is nothing to add)."""
     tiny = n.seconds("transform", "spark-2", n.tiny)
@@ -362,12 +380,17 @@ def _limits(goal: Goal, n: Numbers) -> str:
     share = _first_stage_share(n)
     percent = _fmt(None if share is None else 100 * share, 0, " %")
     warm_mid = _warmup_text(n, n.t_mid)
+    jit_small, jit_mid = _jit_text(n, n.t_small), _jit_text(n, n.t_mid)
     if goal.key in ("throughput", "scaling", "speedup"):
         return (
-            f"The first stage (read, parse, classify, stage) is {percent} of the profiled job's executor "
-            f"CPU. {warm_mid} A marginal rate between two fresh jobs cancels only the part of the warm-up "
-            "both sizes pay alike."
-        ).replace("  ", " ")
+            (
+                f"The first stage (read, parse, classify, stage) is {percent} of the profiled job's executor "
+                f"CPU. {warm_mid} {jit_small} {jit_mid} A marginal rate between two fresh jobs cancels only the "
+                "part of the warm-up both sizes pay alike."
+            )
+            .replace("  ", " ")
+            .replace("  ", " ")
+        )
     if goal.key == "duckdb":
         return (
             f"The first stage (read, parse, classify, stage) is {percent} of the job's executor CPU. DuckDB "
@@ -381,7 +404,7 @@ def _limits(goal: Goal, n: Numbers) -> str:
         return (
             f"The job's fixed cost: a {n.tiny} MB dump takes {_fmt(tiny)} s, which (b) pays far less of; per "
             f"extra MB the job is the faster ({_fmt(ours)} against {_fmt(theirs)} MB/s marginal), so the gap "
-            f"narrows with the dump's size. {warm_mid}"
+            f"narrows with the dump's size. {warm_mid} {jit_mid}"
         ).strip()
     if goal.key == "fixed_cost":
         twice = _warm(n, n.tiny)
@@ -398,8 +421,8 @@ def _limits(goal: Goal, n: Numbers) -> str:
             f"{cold_build:.1f} s cold ({warm_build:.1f} s warm); the job itself {twice['cold_s']:.1f} s the "
             f"first time, {twice['warm_s']:.1f} s the second. So most of it is one-off JVM cost: cold code, "
             "and the classification's large expression trees built through py4j and analysed by Catalyst; "
-            "issue 15's changes cut the per-record work, not these."
-        )
+            f"the class archive cuts the class loading, not these. {_jit_text(n, n.tiny)}"
+        ).strip()
     if goal.key == "rss":
         memory = n.r["settings"]["driver_memory"]
         return (
@@ -623,8 +646,10 @@ def before_after_section(n: Numbers) -> list[str]:
     out = [
         "### Transform: before and after\n",
         f"The job as it was at commit {baseline.get('commit', 'a630e3a')} (before issue 15; "
-        "`bench/baseline.py`: its `spark/` extracted and shipped instead of today's, same runner and "
-        "settings; each run's log must name the old job file and zip) against today's, both on 2 cores, "
+        "`bench/baseline.py`: its `spark/` extracted and shipped instead of today's, the same settings, "
+        "and the local runner as it then was, without the two JVM options issue 15 added to it (the JIT "
+        "option and the class archive); each run's log must name the old job file and zip) against "
+        "today's, both on 2 cores, "
         "in the same rounds. Local dir: the peak total size "
         "under the run's own `spark.local.dir`, sampled every 0.2 s. The "
         f"{n.t_large} MB baseline is one run.\n",
@@ -730,7 +755,51 @@ def warmup_section(n: Numbers) -> list[str]:
             f"{cold / warm:.2f}x | {n.mb(int(size)) / warm:.1f} |"
         )
     out.append("")
+    out.extend(jit_section(n))
+    out.extend(class_archive_section(n))
     return out
+
+
+def jit_section(n: Numbers) -> list[str]:
+    """The JIT's compile time in a fresh job at each size (-XX:+CITime), when the run measured it."""
+    jit = n.r.get("jit") or {}
+    if not jit:
+        return []
+    out = [
+        "### The JIT's share of a fresh job\n",
+        "The job (2 cores, the runner's settings) with `-XX:+CITime`: the CPU seconds the JVM's JIT "
+        "compilers spent (C1: quick code; C2: optimised code, one thread on two cores), against the run's "
+        "wall and CPU seconds (the whole process tree). One run each.\n",
+        "| input | wall s | CPU s | C1 s | C2 s | JIT total s | JIT / CPU | C2 / wall |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size, row in sorted(jit.items(), key=lambda item: int(item[0])):
+        out.append(
+            f"| {size} MB | {row['wall_s']:.1f} | {row['cpu_s']:.1f} | {row['c1_s']:.1f} | "
+            f"{row['c2_s']:.1f} | {row['total_s']:.1f} | {100 * row['total_s'] / row['cpu_s']:.0f} % | "
+            f"{100 * row['c2_s'] / row['wall_s']:.0f} % |"
+        )
+    out.append(
+        "\nThe compiles are spread over thousands of methods: Spark's generated code, Janino compiling it, "
+        "Catalyst, class loading, Java serialisation of tasks, Jackson, Parquet; none is a large part. "
+        "Compiling with C1 only, or raising the C2 thresholds, made the medium job slower when tried here "
+        "(single runs, not part of this bench), so the JIT stays as the JVM sets it.\n"
+    )
+    return out
+
+
+def class_archive_section(n: Numbers) -> list[str]:
+    """What the first local job pays to write the class archive, when the run measured it."""
+    archive = n.r.get("class_archive") or {}
+    if not archive:
+        return []
+    tiny = n.seconds("transform", "spark-2", n.tiny)
+    return [
+        f"The first local job on a machine writes the runner's class archive "
+        f"({archive['archive_bytes'] / 1e6:,.0f} MB in the user's cache; `runners/class_archive.py`): the "
+        f"{n.tiny} MB transform took {archive['first_run_s']:.1f} s then, {_fmt(tiny)} s (median) once the "
+        "archive exists.\n"
+    ]
 
 
 def projection_section(n: Numbers) -> list[str]:

@@ -28,6 +28,7 @@ from bench.eventlog import stage_costs
 from bench.measure import Run
 from bench.report import write_report
 from bench.synth import SyntheticDump, build
+from runners import class_archive
 from tasks import config
 
 WORK = ROOT / "data" / "bench"
@@ -69,6 +70,8 @@ class Results:
     profile: list = field(default_factory=list)
     profile_mb: int = 0
     warmup: dict = field(default_factory=dict)  # size -> bench/jobs/twice.py's cold_s, warm_s, process_s
+    jit: dict = field(default_factory=dict)  # size -> JIT compile s (c1_s, c2_s, total_s), wall_s, cpu_s
+    class_archive: dict = field(default_factory=dict)  # the first job (it writes the archive): s, bytes
     minutes: float = 0.0
 
 
@@ -158,6 +161,11 @@ def prepare_transform_lake(
         _say(f"ingesting the {size} MB transform input")
         run = ingest_bench.ingest(server, size, str(lake), logs / "ingest-transform.log")
         _record(results.ingest, "transform-input", size, run)
+    _say("the first local job: it writes the runner's class archive, which every later run starts from")
+    run = transform_bench.transform(lake, scale.tiny_mb, 2, logs / "class-archive.log")
+    archives = list(class_archive.cache_folder().glob(f"{class_archive.ARCHIVE_PREFIX}*.jsa"))
+    archive_bytes = sum(archive.stat().st_size for archive in archives)
+    results.class_archive = {"first_run_s": run.seconds, "archive_bytes": archive_bytes}
 
 
 def transform_steps(
@@ -232,6 +240,9 @@ def profile_transform(scale: Scale, lake: Path, results: Results, logs: Path) ->
     (log,) = events.iterdir()
     results.profile = stage_costs(log)
     results.profile_mb = size
+    for megabytes in (scale.tiny_mb, *scale.transform_mb):
+        _say(f"JIT compile times of the {megabytes} MB transform")
+        results.jit[str(megabytes)] = transform_bench.jit_profile(lake, megabytes, logs / "spark-jit.log")
 
 
 def measure_warmup(scale: Scale, lake: Path, results: Results, logs: Path) -> None:
@@ -270,11 +281,13 @@ def main() -> None:
     args = parser.parse_args()
     scale = SCALES[args.scale]
     started = time.monotonic()
+    os.environ["XDG_CACHE_HOME"] = str(WORK / "cache")  # the runner's class archive: the bench's own
     logs = WORK / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     if args.only_warmup:
         add_warmup(scale, args.results, args.report, logs)
         return
+    shutil.rmtree(WORK / "cache", ignore_errors=True)  # a full run's first job writes the archive afresh
     results = Results(scale=args.scale, machine=machine(), settings=settings())
     results.sizes = {"ingest": scale.ingest_mb, "transform": scale.transform_mb, "tiny": scale.tiny_mb}
     results.baseline = baseline_code()

@@ -6,13 +6,15 @@ runner launches it, with luigi.cfg's [spark] settings) on re-chunked parts, and 
 (c) DuckDB reading the same .gz and writing the editions fields to Parquet (bench/duck.py).
 
 And the job as it was before issue 15 (baseline(): commit a630e3a's spark/, see bench/baseline.py), with
-the same runner and settings. A run can be given its own spark.local.dir, whose peak size it records.
+the same settings and the runner as it was then: no JIT option and no class archive, the two things issue
+15 added to the local runner. A run can be given its own spark.local.dir, whose peak size it records.
 
 1-core runs are pinned with `taskset -c 0` and `local[1]` (local[1] alone leaves the JVM's own threads,
 GC and compression the second core).
 """
 
 import json
+import re
 import shlex
 import shutil
 import sys
@@ -24,7 +26,7 @@ from bench.ingest import DUMP, release_of
 from bench.measure import Run, run_command
 from bench.synth import SyntheticDump
 from lake import open_lake
-from runners.local import LocalSparkRunner, child_environment
+from runners.local import LocalSparkRunner, child_environment, spark_class_archive
 from spark import catalog
 from tasks import config
 from tasks.transform import transform_arguments
@@ -44,7 +46,14 @@ def _pin(cores: int) -> list[str]:
 def _runner(cores: int, extra_conf: dict[str, str]) -> LocalSparkRunner:
     """The local runner as TransformDump gets it ([spark] settings), on `cores` cores, plus `extra_conf`."""
     driver_memory, conf = spark_settings()
-    return LocalSparkRunner(f"local[{cores}]", driver_memory, {**conf, **extra_conf})
+    archive = spark_class_archive() if config.spark().class_archive else None
+    return LocalSparkRunner(f"local[{cores}]", driver_memory, {**conf, **extra_conf}, class_archive=archive)
+
+
+def _runner_before_issue_15(cores: int, extra_conf: dict[str, str]) -> LocalSparkRunner:
+    """The local runner as it was at a630e3a: the same settings, no JIT option, no class archive."""
+    driver_memory, conf = spark_settings()
+    return LocalSparkRunner(f"local[{cores}]", driver_memory, {**conf, **extra_conf}, driver_java_options="")
 
 
 def _local_dir_conf(folder: Path | None) -> dict[str, str]:
@@ -89,10 +98,44 @@ def transform(
         run = run_command(
             [*_pin(cores), *command], env=child_environment(), log=log, cwd=ROOT, watch=local_dir
         )
+    except BaseException:
+        if runner.class_archive:
+            runner.class_archive.discard()
+        raise
     finally:
         _remove(local_dir)
+    if runner.class_archive:
+        runner.class_archive.publish()  # as the runner does after a job: later runs start from it
     _check_written(lake.read_json(*catalog.TRANSFORM_METRICS.path(release=release, dump=DUMP)), release)
     return run
+
+
+# -XX:+CITime: the JVM prints, at exit, the time its JIT compilers spent (their own threads' CPU time)
+JIT_TIMES = {"driver": "-XX:+CITime"}
+_COMPILER_LINE = re.compile(r"^\s*(C1|C2) \{speed: [^;]*; standard:\s*([0-9.]+) s,[^;]*; osr:\s*([0-9.]+) s")
+_TOTAL_LINE = re.compile(r"^\s*Total compilation time\s*:\s*([0-9.]+) s")
+
+
+def compile_seconds(log: str) -> dict[str, float]:
+    """C1's, C2's and the total seconds of JIT compilation a -XX:+CITime JVM printed at exit (standard and
+    on-stack-replacement compiles; the total adds the compiles the JIT gave up)."""
+    seen: dict[str, float] = {}
+    for line in log.splitlines():
+        if match := _COMPILER_LINE.match(line):
+            seen[f"{match[1].lower()}_s"] = round(float(match[2]) + float(match[3]), 3)
+        elif match := _TOTAL_LINE.match(line):
+            seen["total_s"] = float(match[1])
+    if set(seen) != {"c1_s", "c2_s", "total_s"}:
+        raise ValueError(f"no -XX:+CITime summary in the log (found {sorted(seen)})")
+    return seen
+
+
+def jit_profile(lake_root: Path, megabytes: int, log: Path) -> dict[str, float]:
+    """transform() on 2 cores with the JIT's compile times printed: those, and the run's wall and CPU s."""
+    run = transform(
+        lake_root, megabytes, 2, log, extra_conf={"spark.driver.extraJavaOptions": JIT_TIMES["driver"]}
+    )
+    return {**compile_seconds(log.read_text(errors="replace")), "wall_s": run.seconds, "cpu_s": run.cpu_s}
 
 
 TWICE_MARKER = "BENCH_TWICE "  # the line bench/jobs/twice.py prints its seconds on
@@ -111,15 +154,15 @@ def twice(lake_root: Path, megabytes: int, cores: int, log: Path) -> dict[str, f
 
 
 def baseline(lake_root: Path, megabytes: int, cores: int, log: Path, local_dir: Path | None = None) -> Run:
-    """The transform job of commit a630e3a (bench/baseline.py), with the runner and settings of
-    transform(): the same spark-submit options, the old job file, package, arguments and working folder."""
+    """The transform job of commit a630e3a (bench/baseline.py) as the runner then launched it: transform()'s
+    settings without the runner's issue-15 JVM options; the old job file, package, arguments and folder."""
     release = release_of(megabytes)
     code = old_code.extract()
     env = old_code.environment(code, child_environment())
     job = old_code.old_job(code, lake_root, release, DUMP, env)
     for folder in job.outputs:
         shutil.rmtree(folder, ignore_errors=True)
-    options = _runner(cores, _local_dir_conf(local_dir)).submit_options()
+    options = _runner_before_issue_15(cores, _local_dir_conf(local_dir)).submit_options()
     command = old_code.command(options, code, job.argv)
     try:
         run = run_command([*_pin(cores), *command], env=env, log=log, cwd=code, watch=local_dir)

@@ -1,7 +1,10 @@
 """The benchmark report's cold/warm breakdown (bench/report.py): what it derives from bench/jobs/twice.py's
 seconds, on a small results document."""
 
+import pytest
+
 from bench.report import Goal, Numbers, _limits, _start_and_stop, warmup_section
+from bench.transform import compile_seconds
 
 MB = 1_000_000
 
@@ -52,3 +55,38 @@ def test_the_fixed_cost_note_names_each_part() -> None:
     assert "take 3.5 s" in note
     assert "4.0 s cold (1.5 s warm)" in note
     assert "10.0 s the first time, 4.5 s the second" in note
+
+
+CITIME = """\
+  C1 {speed: 311930.534 bytes/s; standard:  6.001 s, 1860741 bytes, 18560 methods; osr:  0.145 s, 56499 bytes, 142 methods; nmethods_size: 1 bytes; nmethods_code_size: 1 bytes}
+  C2 {speed: 67261.189 bytes/s; standard: 21.764 s, 1482106 bytes, 2506 methods; osr:  0.806 s, 36032 bytes, 65 methods; nmethods_size: 1 bytes; nmethods_code_size: 1 bytes}
+
+Individual compilation Tier times (for compiled methods only)
+  Tier4 {speed: 67261.189 bytes/s; standard: 21.764 s, 1482106 bytes, 2506 methods; osr:  0.806 s, 36032 bytes, 65 methods; nmethods_size: 1 bytes; nmethods_code_size: 1 bytes}
+
+Accumulated compiler times
+----------------------------------------------------------
+  Total compilation time   :  29.991 s
+    Standard compilation   :  27.766 s, Average : 0.001 s
+"""  # noqa: E501 - a JVM's -XX:+CITime summary as it prints it
+
+
+def test_the_jit_summary_gives_each_compilers_standard_plus_osr_seconds_and_the_total() -> None:
+    log = "26/12/07 INFO SparkContext: Successfully stopped SparkContext\n" + CITIME
+    assert compile_seconds(log) == {"c1_s": 6.146, "c2_s": 22.57, "total_s": 29.991}
+
+
+def test_a_log_without_the_jit_summary_is_refused() -> None:
+    with pytest.raises(ValueError, match="no -XX:\\+CITime summary"):
+        compile_seconds(CITIME.split("Accumulated")[0])
+
+
+def test_the_jit_table_and_the_notes_give_the_compilers_share() -> None:
+    document = results({"1": TWICE, "400": TWICE})
+    document["jit"] = {"400": {"c1_s": 6.0, "c2_s": 25.0, "total_s": 33.0, "wall_s": 35.0, "cpu_s": 66.0}}
+    n = Numbers(document)
+    rows = [line for line in warmup_section(n) if line.startswith("| 400 MB | 35.0")]
+    assert rows == ["| 400 MB | 35.0 | 66.0 | 6.0 | 25.0 | 33.0 | 50 % | 71 % |"]
+    note = _limits(Goal("throughput", "", "", "", False, ""), n)
+    assert "At 400 MB the JVM's JIT compilers ran 33.0 CPU-s of the run's 66.0 (50 %)" in note
+    assert "C2, one thread, 25.0 s of the 35.0 s" in note
