@@ -7,6 +7,7 @@ Every input line ends in exactly one place: a row of the dump's primary table, o
 the metrics document last; when the check fails it raises and writes no metrics.
 """
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -474,6 +475,31 @@ def part_urls(manifest_url: str, manifest: dict[str, Any]) -> list[str]:
     return [_child(_parent(manifest_url), part["path"]) for part in manifest["parts"]]
 
 
+def read_back(
+    spark: SparkSession, table_paths: dict[str, str], quarantine_path: str
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Rows of each written table and quarantined lines per reason, as the lake holds them, in one Spark job:
+    the tables are read with their contract's schema (no footer read to infer one) and only their row
+    counts; the quarantine's reason column."""
+    frames = [
+        spark.read.schema(tables.CURATED[name])
+        .parquet(path)
+        .select(F.lit(name).alias("table"), F.lit(None).cast("string").alias("reason"))
+        for name, path in table_paths.items()
+    ]
+    quarantine = spark.read.schema(tables.QUARANTINE).parquet(quarantine_path)
+    frames.append(quarantine.select(F.lit(None).cast("string").alias("table"), "reason"))
+    counts: dict[str, int] = dict.fromkeys(table_paths, 0)
+    reasons: dict[str, int] = {}
+    union = functools.reduce(DataFrame.union, frames)
+    for row in union.groupBy("table", "reason").count().collect():
+        if row["table"] is None:
+            reasons[row["reason"]] = row["count"]
+        else:
+            counts[row["table"]] = row["count"]
+    return counts, reasons
+
+
 def run(spark: SparkSession, args: TransformArgs) -> dict[str, Any]:
     """Read the parts listed in the manifest, write tables and quarantine, check and write metrics."""
     clock = Stopwatch()
@@ -496,11 +522,9 @@ def run(spark: SparkSession, args: TransformArgs) -> dict[str, Any]:
             counted = record_counts(done.good, args.dump)
         finally:
             done.staged.unpersist()
-        counts = {name: spark.read.parquet(_child(args.curated, name)).count() for name in outputs}
-        reasons = {
-            row["reason"]: row["count"]
-            for row in spark.read.parquet(args.quarantine).groupBy("reason").count().collect()
-        }
+        counts, reasons = read_back(
+            spark, {name: _child(args.curated, name) for name in outputs}, args.quarantine
+        )
     primary = DUMPS[args.dump].primary
     metrics = {
         "dump": args.dump,
