@@ -263,4 +263,4 @@ def test_the_readme_states_the_runner_defaults_the_code_has() -> None:
                 assert said == default, (section, name)
             else:
                 assert json.loads(said) == recursively_unfreeze(default), (section, name)
-    assert len(documented) == 19
+    assert len(documented) == 20
