@@ -382,15 +382,16 @@ def _limits(goal: Goal, n: Numbers) -> str:
     warm_mid = _warmup_text(n, n.t_mid)
     jit_small, jit_mid = _jit_text(n, n.t_small), _jit_text(n, n.t_mid)
     if goal.key in ("throughput", "scaling", "speedup"):
-        return (
-            (
-                f"The first stage (read, parse, classify, stage) is {percent} of the profiled job's executor "
-                f"CPU. {warm_mid} {jit_small} {jit_mid} A marginal rate between two fresh jobs cancels only the "
-                "part of the warm-up both sizes pay alike."
-            )
-            .replace("  ", " ")
-            .replace("  ", " ")
-        )
+        parts = [
+            f"The first stage (read, parse, classify, stage) is {percent} of the profiled job's executor "
+            "CPU.",
+            warm_mid,
+            jit_small,
+            jit_mid,
+            "A marginal rate between two fresh jobs cancels only the part of the warm-up both sizes pay "
+            "alike.",
+        ]
+        return " ".join(part for part in parts if part)
     if goal.key == "duckdb":
         return (
             f"The first stage (read, parse, classify, stage) is {percent} of the job's executor CPU. DuckDB "
@@ -884,10 +885,17 @@ What the profile shows, and what the job does about it (issue 15):
 - **Spark's generated code is compiled.** The first stage's generated method is over the JVM's 8000-byte
   limit, which the JVM leaves to its interpreter; the local runner runs the driver with
   `-XX:-DontCompileHugeMethods`.
+- **Spark's classes are loaded from an archive.** The local runner starts the driver JVM from a
+  class-data-sharing archive of the classes a Spark job loads (`runners/class_archive.py`), which the
+  first local job writes: the classes are not parsed and verified again by every job.
+- **One read-back.** The written tables' rows and the quarantine's reasons are counted in one Spark job
+  (the tables read with their contract's schema), not one per table plus a footer read each.
 - **What is left**: most of a fresh job's time is one-off JVM cost ("Cold and warm" below): the read,
-  parse and write code runs interpreted until the JIT has compiled it, on the same two cores as the
-  tasks, and the classification's large expression trees are built through py4j and analysed by a cold
-  Catalyst. Warm, the first stage is Jackson's parse, the classification and the staged frame's write.
+  parse and write code runs interpreted until the JIT has compiled it, and the JIT's compilers use the
+  same two cores as the tasks (C2 alone, one thread, is busy for most of a fresh job's wall time up to
+  400 MB: "The JIT's share" below); the classification's large expression trees are built through py4j
+  and analysed by a cold Catalyst. Warm, the first stage is Jackson's parse, the classification and the
+  staged frame's write.
 """
 
 MEMORY = """\
