@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from runners.local import short_job
+
 MB = 1_000_000
 REAL_RELEASE_GB = {"authors": 0.6, "works": 4.0, "editions": 12.6}  # compressed, as published
 DATAPROC_WORKERS = (2, 4, 8)
@@ -366,6 +368,11 @@ def _jit_text(n: Numbers, size: int | None) -> str:
     if jit is None:
         return ""
     share = 100 * jit["total_s"] / jit["cpu_s"]
+    if not jit["c2_s"]:
+        return (
+            f"At {size} MB (a short job: C1 only) the JVM's JIT compiler ran {jit['total_s']:.1f} CPU-s of "
+            f"the run's {jit['cpu_s']:.1f} ({share:.0f} %)."
+        )
     return (
         f"At {size} MB the JVM's JIT compilers ran {jit['total_s']:.1f} CPU-s of the run's "
         f"{jit['cpu_s']:.1f} ({share:.0f} %); C2, one thread, {jit['c2_s']:.1f} s of the "
@@ -422,7 +429,8 @@ def _limits(goal: Goal, n: Numbers) -> str:
             f"{cold_build:.1f} s cold ({warm_build:.1f} s warm); the job itself {twice['cold_s']:.1f} s the "
             f"first time, {twice['warm_s']:.1f} s the second. So most of it is one-off JVM cost: cold code, "
             "and the classification's large expression trees built through py4j and analysed by Catalyst; "
-            f"the class archive cuts the class loading, not these. {_jit_text(n, n.tiny)}"
+            "the class archive cuts the class loading and a short job's C1-only JIT the compiling, not the "
+            f"rest. {_jit_text(n, n.tiny)}"
         ).strip()
     if goal.key == "rss":
         memory = n.r["settings"]["driver_memory"]
@@ -496,7 +504,8 @@ def machine_section(n: Numbers) -> list[str]:
         "absolute numbers move, side-by-side ratios much less).\n"
         f"- Settings measured (luigi.cfg): `[ingest] part_mb = {settings['part_mb']}`, `compress_level = "
         f"{settings['compress_level']}`; `[spark] driver_memory = {settings['driver_memory']}`, "
-        f"`conf = {json.dumps(settings['spark_conf'])}`.\n",
+        f"`conf = {json.dumps(settings['spark_conf'])}`, "
+        f"`short_job_mb = {settings.get('short_job_mb', 0)}`.\n",
     ]
 
 
@@ -648,8 +657,8 @@ def before_after_section(n: Numbers) -> list[str]:
         "### Transform: before and after\n",
         f"The job as it was at commit {baseline.get('commit', 'a630e3a')} (before issue 15; "
         "`bench/baseline.py`: its `spark/` extracted and shipped instead of today's, the same settings, "
-        "and the local runner as it then was, without the two JVM options issue 15 added to it (the JIT "
-        "option and the class archive); each run's log must name the old job file and zip) against "
+        "and the local runner as it then was, without what issue 15 added to it (the JIT option, the class "
+        "archive and short jobs); each run's log must name the old job file and zip) against "
         "today's, both on 2 cores, "
         "in the same rounds. Local dir: the peak total size "
         "under the run's own `spark.local.dir`, sampled every 0.2 s. The "
@@ -670,6 +679,41 @@ def before_after_section(n: Numbers) -> list[str]:
     out.append(
         f"\nMarginal throughput ({n.t_small} -> {n.t_mid} MB): before {_fmt(old)} MB/s, after "
         f"{_fmt(new)} MB/s ({_fmt(_ratio(new, old), 2, 'x')}).\n"
+    )
+    return out
+
+
+def is_short(n: Numbers, size: int) -> bool:
+    """Whether the pipeline ran the transform of the `size` MB input as a short job."""
+    return short_job(n.inputs[size]["uncompressed_bytes"], n.r["settings"].get("short_job_mb", 0))
+
+
+def short_job_section(n: Numbers) -> list[str]:
+    """spark-2 against spark-2-flip (the short-job choice turned round) at each size both ran."""
+    sizes = [size for size in (n.tiny, n.t_small, n.t_mid) if n.seconds("transform", "spark-2-flip", size)]
+    if not sizes:
+        return []
+    threshold = n.r["settings"].get("short_job_mb", 0)
+    out = [
+        "### Short jobs\n",
+        f"A transform of a dump of at most `[spark] short_job_mb` = {threshold} MB (uncompressed) is a short "
+        "job: the runner starts its driver with `-XX:TieredStopAtLevel=1 -XX:+UseParallelGC` (C1 only, no "
+        "optimising compiler; the parallel collector). The job (2 cores) each way, in the same rounds: "
+        "`spark-2` as the pipeline chose, `spark-2-flip` the other way.\n",
+        "| input | the pipeline's choice | short (C1 only) s | not short s | short / not short |",
+        "| ---: | --- | ---: | ---: | ---: |",
+    ]
+    for size in sizes:
+        chosen = n.seconds("transform", "spark-2", size)
+        flipped = n.seconds("transform", "spark-2-flip", size)
+        short, long = (chosen, flipped) if is_short(n, size) else (flipped, chosen)
+        out.append(
+            f"| {size} MB | {'short' if is_short(n, size) else 'not short'} | {_fmt(short)} | {_fmt(long)} | "
+            f"{_fmt(_ratio(short, long), 2, 'x')} |"
+        )
+    out.append(
+        "\nC1's code is quicker to make and slower to run than C2's: it pays on a small input and costs on a "
+        "large one, by more the larger the input; the threshold sits below the measured cross-over.\n"
     )
     return out
 
@@ -700,6 +744,7 @@ def transform_section(n: Numbers) -> list[str]:
         "1-core runs: `taskset -c 0` with `local[1]` (or 1 DuckDB thread).\n",
         *transform_table(n),
         *before_after_section(n),
+        *short_job_section(n),
         *part_size_section(n),
     ]
 
@@ -783,8 +828,9 @@ def jit_section(n: Numbers) -> list[str]:
     out.append(
         "\nThe compiles are spread over thousands of methods: Spark's generated code, Janino compiling it, "
         "Catalyst, class loading, Java serialisation of tasks, Jackson, Parquet; none is a large part. "
-        "Compiling with C1 only, or raising the C2 thresholds, made the medium job slower when tried here "
-        "(single runs, not part of this bench), so the JIT stays as the JVM sets it.\n"
+        'Compiling with C1 only is what a short job does ("Short jobs" above): it made the medium job '
+        "slower, as did raising the C2 thresholds (single runs, not part of this bench), so a job that is "
+        "not short keeps the JIT as the JVM sets it.\n"
     )
     return out
 

@@ -49,8 +49,10 @@ SCALES = {
     "small": Scale((4, 10, 40), (10, 40, 80), 1, 1, (1, 6), (4, 16)),
 }
 # The transform series run at each size in every round (the baseline at the largest size: first round only)
-SMALL_SERIES = ("spark-2", "baseline-2", "spark-1", "single-gz", "original", "duckdb-2", "duckdb-1")
-TINY_SERIES = ("spark-2", "baseline-2")
+SMALL_SERIES = (
+    "spark-2", "spark-2-flip", "baseline-2", "spark-1", "single-gz", "original", "duckdb-2", "duckdb-1"
+)  # fmt: skip
+TINY_SERIES = ("spark-2", "spark-2-flip", "baseline-2")
 LARGE_SERIES = ("spark-2", "original")
 LARGE_ONCE = ("baseline-2",)
 
@@ -105,6 +107,7 @@ def settings() -> dict:
         "compress_level": ingest.compress_level,
         "driver_memory": spark.driver_memory,
         "spark_conf": dict(spark.conf),
+        "short_job_mb": spark.short_job_mb,
     }
 
 
@@ -172,11 +175,15 @@ def transform_steps(
     lake: Path, dumps: dict[int, SyntheticDump], logs: Path
 ) -> dict[str, Callable[[int], Run]]:
     """Each transform series as a function of the input size; spark-2 and baseline-2 each get their own
-    spark.local.dir, whose peak size they record."""
+    spark.local.dir, whose peak size they record. spark-2-flip is spark-2 with the short-job choice turned
+    round ([spark] short_job_mb): a long job where spark-2 is short, a short one where it is not."""
     naive_lake, work, local_dir = WORK / "lake-single-gz", WORK / "work", WORK / "local-dir"
     return {
         "spark-2": lambda s: transform_bench.transform(
             lake, s, 2, logs / "spark-2.log", local_dir=local_dir / "spark-2"
+        ),
+        "spark-2-flip": lambda s: transform_bench.transform(
+            lake, s, 2, logs / "spark-2-flip.log", flip_short=True
         ),
         "baseline-2": lambda s: transform_bench.baseline(
             lake, s, 2, logs / "baseline-2.log", local_dir=local_dir / "baseline-2"

@@ -6,7 +6,7 @@ from typing import Any
 from lake import Lake
 from runners.base import SparkJobError, SparkRunner
 from runners.dataproc_settings import check_id_prefix
-from runners.local import LocalSparkRunner, spark_class_archive
+from runners.local import LocalSparkRunner, short_job, spark_class_archive
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class LocalSettings:
     driver_memory: str
     conf: dict[str, str]  # for local runs only: a laptop's connector settings never reach Dataproc
     class_archive: bool  # start the driver JVM from a CDS archive of Spark's classes (class_archive.py)
+    short_job_mb: float  # a job over at most this many uncompressed MB is short (local.short_job); 0: none
 
 
 @dataclass(frozen=True)
@@ -41,18 +42,26 @@ class DataprocSettings:
 
 
 def make_runner(
-    name: str, *, lake: Lake, local: LocalSettings, dataproc: DataprocSettings | None = None
+    name: str,
+    *,
+    lake: Lake,
+    local: LocalSettings,
+    dataproc: DataprocSettings | None = None,
+    input_bytes: int | None = None,
 ) -> SparkRunner:
-    """The runner called `name` in [spark] runner, writing to `lake`.
+    """The runner called `name` in [spark] runner, writing to `lake`, for a job over `input_bytes`
+    uncompressed bytes (None: unknown).
 
-    The local runner checks Spark can reach `lake`; its root names the deployment in Dataproc job ids unless
-    [dataproc] id_prefix does. The Dataproc runners need `dataproc`.
+    The local runner checks Spark can reach `lake`, and starts a short job's driver tuned for a short run;
+    `lake`'s root names the deployment in Dataproc job ids unless [dataproc] id_prefix does. The Dataproc
+    runners need `dataproc`.
     """
     if name == "local":
         archive = spark_class_archive() if local.class_archive else None
         return LocalSparkRunner(
             master=local.master, driver_memory=local.driver_memory, conf=local.conf,
             connector=lake.spark_connector, class_archive=archive,
+            short=short_job(input_bytes, local.short_job_mb),
         )  # fmt: skip
     if name in ("dataproc", "serverless"):
         from runners.dataproc import DataprocJobRunner, DataprocServerlessRunner  # needs the Google clients

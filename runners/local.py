@@ -28,6 +28,16 @@ GCS_CONNECTOR_CONF = {
 # transform's first stage is larger (its log says "Generated method too long to be JIT compiled"), so the
 # driver, which runs every task in local mode, compiles them too. Added to any driver Java options given.
 DRIVER_JAVA_OPTIONS = "-XX:-DontCompileHugeMethods"
+# A job over a small input ends before the JIT's optimising compiler (C2) pays back the core it takes from
+# the tasks: such a job's driver compiles with C1 only and collects with the parallel collector (see
+# short_job() and BENCHMARKS.md, "Small dumps"). Above the threshold C1's code costs more than it saves.
+SHORT_JOB_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC"
+
+
+def short_job(input_bytes: int | None, short_job_mb: float) -> bool:
+    """Whether a job over `input_bytes` uncompressed bytes is short ([spark] short_job_mb, MB = 10^6; 0: no
+    job is). A job of unknown input size is not."""
+    return short_job_mb > 0 and input_bytes is not None and input_bytes <= short_job_mb * 1_000_000
 
 
 def java_executable() -> str:
@@ -134,6 +144,7 @@ class LocalSparkRunner:
         connector: str | None = None,
         class_archive: ClassArchive | None = None,
         driver_java_options: str = DRIVER_JAVA_OPTIONS,
+        short: bool = False,
     ) -> None:
         self.master = master
         self.driver_memory = driver_memory
@@ -141,6 +152,7 @@ class LocalSparkRunner:
         self.connector = connector
         self.class_archive = class_archive  # the driver JVM's CDS archive (runners/class_archive.py)
         self.driver_java_options = driver_java_options  # before the archive's and any given in conf
+        self.short = short  # a short job: its driver also gets SHORT_JOB_JAVA_OPTIONS
 
     def check_connector(self) -> None:
         """Fail early when the lake needs a connector jar (gs:// needs the GCS connector) Spark won't have."""
@@ -157,7 +169,9 @@ class LocalSparkRunner:
         conf = {"spark.sql.session.timeZone": "UTC", **self.conf}
         archive = self.class_archive.java_options() if self.class_archive else []
         given = conf.get("spark.driver.extraJavaOptions", "")
-        conf["spark.driver.extraJavaOptions"] = " ".join([self.driver_java_options, *archive, given]).strip()
+        short = [SHORT_JOB_JAVA_OPTIONS] if self.short else []
+        options = [self.driver_java_options, *short, *archive, given]
+        conf["spark.driver.extraJavaOptions"] = " ".join(option for option in options if option)
         command = [
             spark_submit_executable(),
             "--master",
@@ -189,6 +203,8 @@ class LocalSparkRunner:
         command = self.command(job, args)
         env = child_environment()
         logger.info("spark-submit %s %s", job, " ".join(args))
+        if self.short:
+            logger.info("short job (small input): the driver runs with %s", SHORT_JOB_JAVA_OPTIONS)
         if on_status:
             on_status(f"running Spark job {job} on {self.master}")
         tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)

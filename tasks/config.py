@@ -155,6 +155,12 @@ class spark(luigi.Config):
         description="Local runs start the driver JVM from a class-data-sharing archive of Spark's classes, "
         "written by the first local job into ~/.cache/openlibrary-pipeline (runners/class_archive.py)",
     )
+    short_job_mb = luigi.FloatParameter(
+        default=64.0,
+        significant=False,
+        description="A local transform of a dump of at most this many uncompressed MB (10^6 bytes) is short: "
+        "its driver JVM compiles with C1 only and uses the parallel collector (runners/local.py); 0: none",
+    )
 
 
 class dataproc(luigi.Config):

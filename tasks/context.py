@@ -18,8 +18,9 @@ def current_lake() -> Lake:
     return lake_at(config.lake().root)
 
 
-def current_runner(lake: Lake | None = None) -> SparkRunner:
-    """The configured Spark runner, for jobs writing into `lake` (default: the configured lake)."""
+def current_runner(lake: Lake | None = None, input_bytes: int | None = None) -> SparkRunner:
+    """The configured Spark runner, for a job writing into `lake` (default: the configured lake) over
+    `input_bytes` uncompressed bytes (None: unknown)."""
     settings = config.spark()
     dataproc = config.dataproc()
     lake = lake or current_lake()
@@ -31,6 +32,7 @@ def current_runner(lake: Lake | None = None) -> SparkRunner:
             driver_memory=settings.driver_memory,
             conf=dict(settings.conf),
             class_archive=settings.class_archive,
+            short_job_mb=settings.short_job_mb,
         ),
         dataproc=DataprocSettings(
             project=dataproc.project,
@@ -49,4 +51,5 @@ def current_runner(lake: Lake | None = None) -> SparkRunner:
             endpoint=dataproc.endpoint,
             staging=open_lake(dataproc.staging) if dataproc.staging else None,
         ),
+        input_bytes=input_bytes,
     )

@@ -99,9 +99,12 @@ class SparkStage(LakeStage):
 
     resources = {"spark": 1}  # noqa: RUF012 - luigi reads this class attribute
 
-    def run_job(self, job: JobArgs, report: ProgressReport, lines: int | None = None) -> None:
-        """Run the job on the configured runner; its status, tracking URL and progress go to the scheduler."""
-        current_runner(self.open_lake()).run(
+    def run_job(
+        self, job: JobArgs, report: ProgressReport, lines: int | None = None, input_bytes: int | None = None
+    ) -> None:
+        """Run the job (over `lines` lines, `input_bytes` uncompressed bytes, when known) on the configured
+        runner; its status, tracking URL and progress go to the scheduler."""
+        current_runner(self.open_lake(), input_bytes=input_bytes).run(
             job.job,
             job.argv(),
             on_status=self.set_status_message,

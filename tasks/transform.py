@@ -42,7 +42,7 @@ class TransformDump(SparkStage):
         manifest = lake.read_json(*catalog.MANIFEST.path(release=self.release, dump=self.dump))
         report = ProgressReport(self)
         job = transform_arguments(lake, self.release, self.dump)
-        self.run_job(job, report, lines=manifest["lines"])
+        self.run_job(job, report, lines=manifest["lines"], input_bytes=manifest.get("uncompressed_bytes"))
         metrics = lake.read_json(*self.locations()["metrics"].path)  # written once the lines reconcile
         report(
             100,

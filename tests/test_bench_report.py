@@ -3,7 +3,7 @@ seconds, on a small results document."""
 
 import pytest
 
-from bench.report import Goal, Numbers, _limits, _start_and_stop, warmup_section
+from bench.report import Goal, Numbers, _jit_text, _limits, _start_and_stop, short_job_section, warmup_section
 from bench.transform import compile_seconds
 
 MB = 1_000_000
@@ -23,6 +23,7 @@ def results(warmup: dict) -> dict:
         "transform": {"spark-2": {"1": [{"seconds": 20.0}]}},
         "profile": [],
         "warmup": warmup,
+        "settings": {"short_job_mb": 64.0},
     }
 
 
@@ -76,6 +77,11 @@ def test_the_jit_summary_gives_each_compilers_standard_plus_osr_seconds_and_the_
     assert compile_seconds(log) == {"c1_s": 6.146, "c2_s": 22.57, "total_s": 29.991}
 
 
+def test_a_c1_only_jvms_summary_has_no_c2_seconds() -> None:
+    without_c2 = "\n".join(line for line in CITIME.splitlines() if "C2 {" not in line and "Tier4" not in line)
+    assert compile_seconds(without_c2) == {"c1_s": 6.146, "c2_s": 0.0, "total_s": 29.991}
+
+
 def test_a_log_without_the_jit_summary_is_refused() -> None:
     with pytest.raises(ValueError, match="no -XX:\\+CITime summary"):
         compile_seconds(CITIME.split("Accumulated")[0])
@@ -90,3 +96,28 @@ def test_the_jit_table_and_the_notes_give_the_compilers_share() -> None:
     note = _limits(Goal("throughput", "", "", "", False, ""), n)
     assert "At 400 MB the JVM's JIT compilers ran 33.0 CPU-s of the run's 66.0 (50 %)" in note
     assert "C2, one thread, 25.0 s of the 35.0 s" in note
+
+
+def test_the_short_job_table_puts_each_run_on_the_side_of_the_jvm_it_had() -> None:
+    document = results({})
+    document["transform"] = {
+        "spark-2": {"1": [{"seconds": 9.0}], "100": [{"seconds": 22.0}]},
+        "spark-2-flip": {"1": [{"seconds": 12.0}], "100": [{"seconds": 20.0}, {"seconds": 21.0}]},
+    }
+    rows = [line for line in short_job_section(Numbers(document)) if line.startswith("| 1")]
+    assert rows == [
+        "| 1 MB | short | 9.0 | 12.0 | 0.75x |",  # 1 MB <= 64 MB: spark-2 was the short job
+        "| 100 MB | not short | 20.5 | 22.0 | 0.93x |",
+    ]
+
+
+def test_without_the_flipped_series_there_is_no_short_job_table() -> None:
+    assert short_job_section(Numbers(results({}))) == []
+
+
+def test_a_short_jobs_jit_note_says_it_had_no_c2() -> None:
+    document = results({})
+    document["jit"] = {"1": {"c1_s": 4.0, "c2_s": 0.0, "total_s": 4.0, "wall_s": 9.0, "cpu_s": 16.0}}
+    assert _jit_text(Numbers(document), 1) == (
+        "At 1 MB (a short job: C1 only) the JVM's JIT compiler ran 4.0 CPU-s of the run's 16.0 (25 %)."
+    )

@@ -7,7 +7,7 @@ import pytest
 from lake import open_lake
 from runners import LocalSettings, LocalSparkRunner, SparkJobError, make_runner
 from runners.base import SPARK_PACKAGE
-from runners.local import GCS_CONNECTOR_CONF
+from runners.local import GCS_CONNECTOR_CONF, short_job
 
 
 def runner() -> LocalSparkRunner:
@@ -24,15 +24,45 @@ def test_spark_submit_gets_the_job_file_and_the_zipped_package() -> None:
         assert {"spark/__init__.py", "spark/tables.py", "spark/transform_dump.py"} <= set(package.namelist())
 
 
-def test_the_driver_compiles_huge_generated_methods_beside_the_java_options_given() -> None:
-    def java_options(conf: dict[str, str]) -> str:
-        command = LocalSparkRunner("local[1]", "512m", conf).submit_options()
-        (setting,) = [value for value in command if value.startswith("spark.driver.extraJavaOptions=")]
-        return setting.split("=", 1)[1]
+def java_options(conf: dict[str, str], short: bool = False) -> str:
+    command = LocalSparkRunner("local[1]", "512m", conf, short=short).submit_options()
+    (setting,) = [value for value in command if value.startswith("spark.driver.extraJavaOptions=")]
+    return setting.split("=", 1)[1]
 
+
+def test_the_driver_compiles_huge_generated_methods_beside_the_java_options_given() -> None:
     assert java_options({}) == "-XX:-DontCompileHugeMethods"
     given = {"spark.driver.extraJavaOptions": "-Dlog4j.configuration=x -XX:+UseParallelGC"}
     assert java_options(given) == "-XX:-DontCompileHugeMethods -Dlog4j.configuration=x -XX:+UseParallelGC"
+
+
+def test_a_short_jobs_driver_compiles_with_c1_only_and_the_parallel_collector() -> None:
+    assert java_options({}, short=True) == (
+        "-XX:-DontCompileHugeMethods -XX:TieredStopAtLevel=1 -XX:+UseParallelGC"
+    )
+    given = {"spark.driver.extraJavaOptions": "-Dx=1"}
+    assert java_options(given, short=True).endswith("-XX:+UseParallelGC -Dx=1")  # what is given comes last
+
+
+def test_a_job_is_short_up_to_the_threshold_of_uncompressed_megabytes() -> None:
+    assert short_job(64_000_000, 64.0)
+    assert not short_job(64_000_001, 64.0)
+    assert short_job(0, 0.5)  # an empty dump
+    assert not short_job(None, 64.0)  # size unknown
+    assert not short_job(0, 0.0)  # 0 turns it off
+    assert not short_job(1, 0.0)
+
+
+def test_the_runner_of_a_small_input_is_short_and_of_a_large_one_is_not() -> None:
+    def made(input_bytes: int | None) -> LocalSparkRunner:
+        settings = LocalSettings("local[1]", "1g", {}, class_archive=False, short_job_mb=64.0)
+        made = make_runner("local", lake=open_lake("/tmp/unused"), local=settings, input_bytes=input_bytes)
+        assert isinstance(made, LocalSparkRunner)
+        return made
+
+    assert made(1_000_000).short
+    assert not made(400_000_000).short
+    assert not made(None).short
 
 
 def test_an_unknown_job_is_refused() -> None:
@@ -42,7 +72,8 @@ def test_an_unknown_job_is_refused() -> None:
 
 def test_an_unknown_runner_is_refused() -> None:
     with pytest.raises(ValueError, match="runner 'yarn'"):
-        make_runner("yarn", lake=open_lake("/tmp/unused"), local=LocalSettings("local", "1g", {}, False))
+        settings = LocalSettings("local", "1g", {}, False, 64.0)
+        make_runner("yarn", lake=open_lake("/tmp/unused"), local=settings)
 
 
 def test_missing_java_is_said_clearly(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
