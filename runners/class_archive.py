@@ -10,7 +10,8 @@ The archive is only valid for the Java and the jars it was written with, so its 
 fingerprint of both: a new pyspark or a new Java gets a new archive on its next job, and an archive the JVM
 cannot use is ignored by the JVM (the job runs without it). It lives in the user's cache folder
 ($XDG_CACHE_HOME or ~/.cache, then openlibrary-pipeline/); when that folder cannot be written, jobs run
-without an archive.
+without an archive. What a killed job's JVM had begun to write (a .tmp file of a process that is gone) is
+removed by the next job that writes an archive.
 """
 
 import hashlib
@@ -43,6 +44,17 @@ def fingerprint(java: str, jars: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _running(pid: int) -> bool:
+    """Whether a process `pid` exists (one of another user counts as existing)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class ClassArchive:
     """The archive at `path`: used when it exists, else written by this job's JVM and published after it."""
 
@@ -68,7 +80,17 @@ class ClassArchive:
         if not os.access(self.path.parent, os.W_OK):
             logger.info("no class archive for Spark: %s is not writable", self.path.parent)
             return []
+        self.remove_abandoned()
         return [f"-XX:ArchiveClassesAtExit={self.pending}", QUIET]
+
+    def remove_abandoned(self) -> None:
+        """Remove the pending archives of processes that have ended without publishing or discarding them
+        (a killed job's): each is as large as an archive."""
+        for pending in self.path.parent.glob(f"{ARCHIVE_PREFIX}*.jsa.*.tmp"):
+            pid = pending.name.rsplit(".", 2)[-2]
+            if pid.isdigit() and not _running(int(pid)):
+                pending.unlink(missing_ok=True)
+                logger.info("removed the class archive a stopped job left unfinished: %s", pending)
 
     def publish(self) -> None:
         """After a successful job: the archive its JVM wrote becomes the one later jobs use."""

@@ -2,6 +2,7 @@
 the first job's JVM and published only when that job succeeds, then really mapped by the next JVM."""
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,22 @@ def test_the_cache_folder_follows_xdg_cache_home(tmp_path: Path, monkeypatch: py
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache_folder() == tmp_path / "home" / ".cache" / "openlibrary-pipeline"
+
+
+def test_the_unfinished_archives_of_stopped_jobs_are_removed_and_running_ones_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    ended = subprocess.Popen(["true"])  # a process that has ended (and was reaped): its pid is free
+    ended.wait()
+    abandoned = folder / f"spark-classes-old.jsa.{ended.pid}.tmp"
+    running = folder / f"spark-classes-old.jsa.{os.getppid()}.tmp"
+    other = folder / "notes.txt.1.tmp"
+    for path in (abandoned, running, other):
+        path.write_bytes(b"x")
+    archive = ClassArchive(folder / "spark-classes-new.jsa")
+    assert archive.java_options() == [f"-XX:ArchiveClassesAtExit={archive.pending}", QUIET]
+    assert not abandoned.exists()
+    assert running.exists() and other.exists()
 
 
 def test_without_an_archive_the_jvm_writes_one_that_is_published_only_after_success(tmp_path: Path) -> None:
