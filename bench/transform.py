@@ -49,7 +49,7 @@ def is_short(lake_root: Path, megabytes: int) -> bool:
     against the manifest's uncompressed bytes)."""
     location = catalog.MANIFEST.path(release=release_of(megabytes), dump=DUMP)
     manifest = open_lake(str(lake_root)).read_json(*location)
-    return short_job(manifest["uncompressed_bytes"], config.spark().short_job_mb)
+    return short_job(manifest.get("uncompressed_bytes"), config.spark().short_job_mb)  # as TransformDump
 
 
 def _runner(cores: int, extra_conf: dict[str, str], short: bool) -> LocalSparkRunner:
@@ -202,6 +202,7 @@ def single_gz_lake(folder: Path, megabytes: int, dump: SyntheticDump) -> Path:
         "release": release_of(megabytes),
         "dump": DUMP,
         "lines": dump.lines,
+        "uncompressed_bytes": dump.uncompressed_bytes,
         "parts": [{"path": link.name, "lines": dump.lines, "bytes": dump.compressed_bytes}],
     }
     (raw / catalog.RAW.marker).write_text(json.dumps(manifest))
