@@ -104,11 +104,17 @@ def test_the_short_job_table_puts_each_run_on_the_side_of_the_jvm_it_had() -> No
         "spark-2": {"1": [{"seconds": 9.0}], "100": [{"seconds": 22.0}]},
         "spark-2-flip": {"1": [{"seconds": 12.0}], "100": [{"seconds": 20.0}, {"seconds": 21.0}]},
     }
-    rows = [line for line in short_job_section(Numbers(document)) if line.startswith("| 1")]
+    document["transform"]["spark-2"]["400"] = [{"seconds": 30.0, "peak_rss_mb": 1500.0}]
+    document["transform"]["spark-2-flip"]["400"] = [{"seconds": 33.0, "peak_rss_mb": 1700.0}]
+    section = short_job_section(Numbers(document))
+    rows = [line for line in section if line.startswith("| 1") or line.startswith("| 4")]
     assert rows == [
-        "| 1 MB | short | 9.0 | 12.0 | 0.75x |",  # 1 MB <= 64 MB: spark-2 was the short job
-        "| 100 MB | not short | 20.5 | 22.0 | 0.93x |",
+        "| 1 MB | short | 9.0 | 12.0 | 0.75x | n/a | n/a |",  # 1 MB <= 64 MB: spark-2 was the short job
+        "| 100 MB | not short | 20.5 | 22.0 | 0.93x | n/a | n/a |",
+        "| 400 MB | not short | 33.0 | 30.0 | 1.10x | 1,700 | 1,500 |",
     ]
+    assert "C1 only was faster at 1 MB, 100 MB; slower at 400 MB." in "".join(section)
+    assert "at 1 MB the short job peaked at n/a MiB against n/a MiB" in "".join(section)
 
 
 def test_without_the_flipped_series_there_is_no_short_job_table() -> None:
