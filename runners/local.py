@@ -30,7 +30,7 @@ GCS_CONNECTOR_CONF = {
 DRIVER_JAVA_OPTIONS = "-XX:-DontCompileHugeMethods"
 # A job over a small input ends before the JIT's optimising compiler (C2) pays back the core it takes from
 # the tasks: such a job's driver compiles with C1 only and collects with the parallel collector (see
-# short_job() and BENCHMARKS.md, "Small dumps"). Above the threshold C1's code costs more than it saves.
+# short_job() and BENCHMARKS.md, "Short jobs"). Above the threshold C1's code costs more than it saves.
 SHORT_JOB_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC"
 
 
