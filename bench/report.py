@@ -688,6 +688,11 @@ def is_short(n: Numbers, size: int) -> bool:
     return short_job(n.inputs[size]["uncompressed_bytes"], n.r["settings"].get("short_job_mb", 0))
 
 
+def short_and_long(n: Numbers, size: int) -> tuple[str, str]:
+    """The series that ran the `size` MB transform as a short job, and the one that ran it as a long one."""
+    return ("spark-2", "spark-2-flip") if is_short(n, size) else ("spark-2-flip", "spark-2")
+
+
 def short_job_section(n: Numbers) -> list[str]:
     """spark-2 against spark-2-flip (the short-job choice turned round) at each size both ran."""
     sizes = [size for size in (n.tiny, n.t_small, n.t_mid) if n.seconds("transform", "spark-2-flip", size)]
@@ -706,21 +711,21 @@ def short_job_section(n: Numbers) -> list[str]:
     ]
     faster, slower = [], []
     for size in sizes:
-        series = ("spark-2", "spark-2-flip") if is_short(n, size) else ("spark-2-flip", "spark-2")
+        series = short_and_long(n, size)
         short, long = (n.seconds("transform", name, size) for name in series)
         short_rss, long_rss = (n.rss("transform", name, size) for name in series)
         ratio = _ratio(short, long)
-        (faster if ratio is not None and ratio < 1 else slower).append(size)
+        if ratio is not None:
+            (faster if ratio < 1 else slower).append(size)
         out.append(
-            f"| {size} MB | {'short' if is_short(n, size) else 'not short'} | {_fmt(short)} | {_fmt(long)} | "
-            f"{_fmt(ratio, 2, 'x')} | {_fmt(short_rss, 0)} | {_fmt(long_rss, 0)} |"
+            f"| {size} MB | {'short' if series[0] == 'spark-2' else 'not short'} | {_fmt(short)} | "
+            f"{_fmt(long)} | {_fmt(ratio, 2, 'x')} | {_fmt(short_rss, 0)} | {_fmt(long_rss, 0)} |"
         )
     sides = [f"{word} at {', '.join(f'{size} MB' for size in found)}" for word, found in
              (("faster", faster), ("slower", slower)) if found]  # fmt: skip
-    measured = f"Here C1 only was {'; '.join(sides)}. "
+    measured = f"Here C1 only was {'; '.join(sides)}. " if sides else ""
     first = sizes[0]
-    rss = [n.rss("transform", name, first) for name in ("spark-2", "spark-2-flip")]
-    short_rss, long_rss = rss if is_short(n, first) else rss[::-1]
+    short_rss, long_rss = (n.rss("transform", name, first) for name in short_and_long(n, first))
     out.append(
         f"\n{measured}C1's code is quicker to make and slower to run than C2's: what it saves is bounded "
         "(the compiling of a fresh job), what it costs grows with the input, so the threshold stays on the "
@@ -841,9 +846,9 @@ def jit_section(n: Numbers) -> list[str]:
     out.append(
         "\nThe compiles are spread over thousands of methods: Spark's generated code, Janino compiling it, "
         "Catalyst, class loading, Java serialisation of tasks, Jackson, Parquet; none is a large part. "
-        'Compiling with C1 only is what a short job does ("Short jobs" above): it made the medium job '
-        "slower, as did raising the C2 thresholds (single runs, not part of this bench), so a job that is "
-        "not short keeps the JIT as the JVM sets it.\n"
+        'Compiling with C1 only is what a short job does ("Short jobs" above: faster on a small input, '
+        "slower on a large one); raising the C2 thresholds made the medium job slower (single runs, not part "
+        "of this bench), so a job that is not short keeps the JIT as the JVM sets it.\n"
     )
     return out
 

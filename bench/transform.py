@@ -30,7 +30,7 @@ from lake import open_lake
 from runners.local import LocalSparkRunner, child_environment, short_job, spark_class_archive
 from spark import catalog
 from tasks import config
-from tasks.transform import transform_arguments
+from tasks.transform import input_bytes, transform_arguments
 
 
 def spark_settings() -> tuple[str, dict[str, str]]:
@@ -49,7 +49,7 @@ def is_short(lake_root: Path, megabytes: int) -> bool:
     against the manifest's uncompressed bytes)."""
     location = catalog.MANIFEST.path(release=release_of(megabytes), dump=DUMP)
     manifest = open_lake(str(lake_root)).read_json(*location)
-    return short_job(manifest.get("uncompressed_bytes"), config.spark().short_job_mb)  # as TransformDump
+    return short_job(input_bytes(manifest), config.spark().short_job_mb)
 
 
 def _runner(cores: int, extra_conf: dict[str, str], short: bool) -> LocalSparkRunner:

@@ -22,6 +22,11 @@ def transform_arguments(lake: Lake, release: str, dump: str) -> TransformArgs:
     )
 
 
+def input_bytes(manifest: dict) -> int | None:
+    """The uncompressed size of a raw dump as its manifest gives it (None when the manifest has none)."""
+    return manifest.get("uncompressed_bytes")
+
+
 @requires(IngestDump)
 class TransformDump(SparkStage):
     """Writes curated/{release}/{table}/ (Parquet + _SUCCESS) for each table of the dump,
@@ -42,7 +47,7 @@ class TransformDump(SparkStage):
         manifest = lake.read_json(*catalog.MANIFEST.path(release=self.release, dump=self.dump))
         report = ProgressReport(self)
         job = transform_arguments(lake, self.release, self.dump)
-        self.run_job(job, report, lines=manifest["lines"], input_bytes=manifest.get("uncompressed_bytes"))
+        self.run_job(job, report, lines=manifest["lines"], input_bytes=input_bytes(manifest))
         metrics = lake.read_json(*self.locations()["metrics"].path)  # written once the lines reconcile
         report(
             100,
