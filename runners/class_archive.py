@@ -12,6 +12,11 @@ cannot use is ignored by the JVM (the job runs without it). It lives in the user
 ($XDG_CACHE_HOME or ~/.cache, then openlibrary-pipeline/); when that folder cannot be written, jobs run
 without an archive. What a killed job's JVM had begun to write (a .tmp file of a process that is gone) is
 removed by the next job that writes an archive.
+
+A driver whose Java options load an agent (-javaagent, -agentlib, -agentpath) or start a Flight Recorder
+recording runs without the archive: with either, Java 17 can crash on the first class it maps from a
+dynamic archive (SIGSEGV in KlassFactory::check_shared_class_file_load_hook). So does one whose options
+manage class-data sharing themselves (-Xshare:off, their own archive).
 """
 
 import hashlib
@@ -25,6 +30,32 @@ ARCHIVE_PREFIX = "spark-classes-"
 # The JVM logs CDS warnings (classes it could not archive, an archive it cannot use) on stdout, in the job's
 # output; they change nothing about the job, so only errors are shown.
 QUIET = "-Xlog:cds*=error"
+
+
+# Java options under which the driver must not use the archive (see the module's docstring).
+CONFLICTING_OPTIONS = (
+    "-javaagent:",
+    "-agentlib:",
+    "-agentpath:",
+    "-XX:StartFlightRecording",
+    "-XX:+FlightRecorder",
+    "-Xshare:off",
+    "-XX:SharedArchiveFile=",
+    "-XX:ArchiveClassesAtExit=",
+)
+# Environment variables the java launcher and the JVM add options from.
+JAVA_OPTION_VARIABLES = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")
+
+
+def conflicting_option(*options: str) -> str | None:
+    """The name of the first Java option in `options` (Java command-line options, space-separated) under
+    which the driver must not use the archive ("-javaagent", never its value, which may hold a secret); None
+    when there is none."""
+    for option in " ".join(options).split():
+        for name in CONFLICTING_OPTIONS:
+            if option.startswith(name):
+                return name.rstrip(":=")
+    return None
 
 
 def cache_folder() -> Path:

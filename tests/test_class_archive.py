@@ -1,6 +1,7 @@
 """The local driver's class-data-sharing archive: named after the Java and jars it belongs to, written by
 the first job's JVM and published only when that job succeeds, then really mapped by the next JVM."""
 
+import logging
 import os
 import subprocess
 from pathlib import Path
@@ -8,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from runners import LocalSparkRunner, SparkJobError
-from runners.class_archive import QUIET, ClassArchive, cache_folder, fingerprint
+from runners.class_archive import (
+    JAVA_OPTION_VARIABLES,
+    QUIET,
+    ClassArchive,
+    cache_folder,
+    conflicting_option,
+    fingerprint,
+)
 from runners.local import java_executable, pyspark_jars
 from tests.conftest import SampleLake
 
@@ -84,11 +92,68 @@ def test_a_folder_that_cannot_be_made_means_no_archive(tmp_path: Path) -> None:
     assert not archive.path.exists()
 
 
+def archive_options(runner: LocalSparkRunner) -> list[str]:
+    """The driver's Java options that name a class archive."""
+    command = runner.submit_options()
+    (setting,) = [value for value in command if value.startswith("spark.driver.extraJavaOptions=")]
+    return [option for option in setting.split("=", 1)[1].split() if "Archive" in option]
+
+
+@pytest.mark.parametrize(
+    ("given", "name"),
+    [
+        ("-javaagent:/opt/otel/agent.jar=token=secret", "-javaagent"),
+        ("-Dx=1 -agentlib:jdwp=transport=dt_socket,server=y", "-agentlib"),
+        ("-agentpath:/opt/profiler/libasyncProfiler.so=start", "-agentpath"),
+        ("-XX:StartFlightRecording=filename=/tmp/driver.jfr", "-XX:StartFlightRecording"),
+        ("-XX:+FlightRecorder", "-XX:+FlightRecorder"),
+        ("-Xshare:off", "-Xshare:off"),
+        ("-XX:SharedArchiveFile=/opt/mine.jsa", "-XX:SharedArchiveFile"),
+        ("-XX:ArchiveClassesAtExit=/opt/mine.jsa", "-XX:ArchiveClassesAtExit"),
+    ],
+)
+def test_an_agent_a_recording_or_the_users_own_sharing_keeps_the_archive_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str, name: str
+) -> None:
+    """Given in [spark] conf (either driver option) or in a Java environment variable; the option's name is
+    what the runner says, never its value."""
+    for variable in JAVA_OPTION_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    archive = ClassArchive(tmp_path / "spark-classes-x.jsa")
+    archive.path.write_bytes(b"an archive")
+
+    def runner(conf: dict[str, str]) -> LocalSparkRunner:
+        return LocalSparkRunner("local[1]", "512m", conf, class_archive=archive)
+
+    assert conflicting_option("-Xmx1g", given) == name
+    assert archive_options(runner({})) == [f"-XX:SharedArchiveFile={archive.path}"]
+    for key in ("spark.driver.extraJavaOptions", "spark.driver.defaultJavaOptions"):
+        assert runner({key: given}).archive() is None
+        assert runner({key: given}).archive_conflict() == name
+    user_options = [option for option in given.split() if "Archive" in option]  # the user's own, kept
+    assert archive_options(runner({"spark.driver.extraJavaOptions": given})) == user_options
+    for variable in JAVA_OPTION_VARIABLES:
+        monkeypatch.setenv(variable, given)
+        assert runner({}).archive() is None and archive_options(runner({})) == []
+        monkeypatch.delenv(variable)
+
+
+def test_other_java_options_keep_the_archive(tmp_path: Path) -> None:
+    archive = ClassArchive(tmp_path / "spark-classes-x.jsa")
+    archive.path.write_bytes(b"an archive")
+    given = {"spark.driver.extraJavaOptions": "-Xshare:on -Dagent=none -XX:+UseParallelGC -Djavaagent=x"}
+    runner = LocalSparkRunner("local[1]", "512m", given, class_archive=archive)
+    assert conflicting_option(given["spark.driver.extraJavaOptions"]) is None
+    assert runner.archive() is archive
+    assert archive_options(runner) == [f"-XX:SharedArchiveFile={archive.path}"]
+
+
 def test_a_real_job_writes_the_archive_and_the_next_jvm_maps_it(
-    sample_lake: SampleLake, tmp_path: Path
+    sample_lake: SampleLake, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The first job's JVM writes the archive; with -Xshare:on (the JVM refuses to start when it cannot map
-    its archive) the second job runs from it, and a damaged archive stops the JVM instead."""
+    its archive) the second job runs from it, and a damaged archive stops the JVM instead. A driver that
+    records with the Flight Recorder runs without it: Java 17 crashes mapping the archive then."""
     archive = ClassArchive.for_spark(java_executable(), pyspark_jars(), tmp_path / "cache")
     raw = sample_lake.root / "raw" / sample_lake.release / "redirects"
 
@@ -109,6 +174,13 @@ def test_a_real_job_writes_the_archive_and_the_next_jvm_maps_it(
     strict = {"spark.driver.extraJavaOptions": "-Xshare:on"}
     run(strict, "second")
     assert (tmp_path / "second" / "metrics.json").is_file()
+    recording = tmp_path / "driver.jfr"
+    with caplog.at_level(logging.INFO, logger="luigi-interface"):
+        run({"spark.driver.extraJavaOptions": f"-XX:StartFlightRecording=filename={recording}"}, "recorded")
+    assert "runs without the class archive: its Java options include -XX:StartFlightRecording" in caplog.text
+    assert (tmp_path / "recorded" / "metrics.json").is_file()
+    assert recording.stat().st_size > 0  # the recording was really made
+    assert list(archive.path.parent.iterdir()) == [archive.path]
     archive.path.write_bytes(b"not an archive")
     with pytest.raises(SparkJobError, match="failed"):
         run(strict, "third")
