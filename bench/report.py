@@ -718,7 +718,7 @@ def short_job_section(n: Numbers) -> list[str]:
         if ratio is not None:
             (faster if ratio < 1 else slower).append(size)
         out.append(
-            f"| {size} MB | {'short' if series[0] == 'spark-2' else 'not short'} | {_fmt(short)} | "
+            f"| {size} MB | {'short' if is_short(n, size) else 'not short'} | {_fmt(short)} | "
             f"{_fmt(long)} | {_fmt(ratio, 2, 'x')} | {_fmt(short_rss, 0)} | {_fmt(long_rss, 0)} |"
         )
     sides = [f"{word} at {', '.join(f'{size} MB' for size in found)}" for word, found in

@@ -110,19 +110,18 @@ def transform(
     lake = open_lake(str(lake_root))
     job = transform_arguments(lake, release, DUMP)
     command = runner.command(job.job, job.argv())
-    archive = runner.archive()
     try:
         run = run_command(
             [*_pin(cores), *command], env=child_environment(), log=log, cwd=ROOT, watch=local_dir
         )
     except BaseException:
-        if archive:
-            archive.discard()
+        if runner.class_archive:
+            runner.class_archive.discard()
         raise
     finally:
         _remove(local_dir)
-    if archive:
-        archive.publish()  # as the runner does after a job: later runs start from it
+    if runner.class_archive:
+        runner.class_archive.publish()  # as the runner does after a job: later runs start from it
     _check_written(lake.read_json(*catalog.TRANSFORM_METRICS.path(release=release, dump=DUMP)), release)
     return run
 

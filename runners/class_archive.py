@@ -99,8 +99,14 @@ class ClassArchive:
         folder = folder or cache_folder()
         return cls(folder / f"{ARCHIVE_PREFIX}{fingerprint(java, jars)}.jsa")
 
-    def java_options(self) -> list[str]:
-        """Map the archive when there is one; else write it at exit, if its folder can be written."""
+    def java_options(self, *given: str) -> list[str]:
+        """Map the archive when there is one; else write it at exit, if its folder can be written. Neither
+        when the driver's other Java options (`given`, and the Java environment variables) have one of
+        CONFLICTING_OPTIONS."""
+        conflict = conflicting_option(*given, *(os.environ.get(name, "") for name in JAVA_OPTION_VARIABLES))
+        if conflict:
+            logger.info("the driver runs without the class archive: its Java options include %s", conflict)
+            return []
         if self.path.is_file():
             return [f"-XX:SharedArchiveFile={self.path}", QUIET]
         try:

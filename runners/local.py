@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from runners.base import JobProgress, SparkJobError, job_file, package_zip
-from runners.class_archive import JAVA_OPTION_VARIABLES, ClassArchive, conflicting_option
+from runners.class_archive import ClassArchive
 from spark.contracts import PROGRESS_PREFIX as PROGRESS
 
 logger = logging.getLogger("luigi-interface")
@@ -164,23 +164,12 @@ class LocalSparkRunner:
                 "or run Spark on Dataproc"
             )
 
-    def archive_conflict(self) -> str | None:
-        """The Java option (in [spark] conf's driver options or the Java environment variables) under which
-        this job's driver runs without the class archive (runners/class_archive.py); None: no such option."""
-        keys = ("spark.driver.defaultJavaOptions", "spark.driver.extraJavaOptions")
-        given = [self.conf.get(key, "") for key in keys]
-        return conflicting_option(*given, *(os.environ.get(name, "") for name in JAVA_OPTION_VARIABLES))
-
-    def archive(self) -> ClassArchive | None:
-        """The class archive this job's driver starts from (or writes), if any."""
-        return self.class_archive if self.class_archive and not self.archive_conflict() else None
-
     def submit_options(self) -> list[str]:
         """spark-submit with what comes before a job file: master, driver memory, the spark/ package, conf."""
         conf = {"spark.sql.session.timeZone": "UTC", **self.conf}
-        class_archive = self.archive()
-        archive = class_archive.java_options() if class_archive else []
         given = conf.get("spark.driver.extraJavaOptions", "")
+        default = conf.get("spark.driver.defaultJavaOptions", "")
+        archive = self.class_archive.java_options(default, given) if self.class_archive else []
         short = [SHORT_JOB_JAVA_OPTIONS] if self.short else []
         options = [self.driver_java_options, *short, *archive, given]
         conf["spark.driver.extraJavaOptions"] = " ".join(option for option in options if option)
@@ -217,9 +206,6 @@ class LocalSparkRunner:
         logger.info("spark-submit %s %s", job, " ".join(args))
         if self.short:
             logger.info("short job (small input): the driver runs with %s", SHORT_JOB_JAVA_OPTIONS)
-        conflict = self.archive_conflict()
-        if self.class_archive and conflict:
-            logger.info("the driver runs without the class archive: its Java options include %s", conflict)
         if on_status:
             on_status(f"running Spark job {job} on {self.master}")
         tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
@@ -236,9 +222,8 @@ class LocalSparkRunner:
                     continue
                 tail.append(line.rstrip("\n"))
                 logger.debug("[%s] %s", job, line.rstrip("\n"))
-        class_archive = self.archive()
-        if class_archive:
-            (class_archive.publish if process.returncode == 0 else class_archive.discard)()
+        if self.class_archive:  # both do nothing when the JVM was given no archive to write
+            (self.class_archive.publish if process.returncode == 0 else self.class_archive.discard)()
         if process.returncode != 0:
             output = "\n".join(tail)
             raise SparkJobError(f"Spark job {job} failed (exit {process.returncode}); last output:\n{output}")

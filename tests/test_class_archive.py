@@ -113,7 +113,7 @@ def archive_options(runner: LocalSparkRunner) -> list[str]:
     ],
 )
 def test_an_agent_a_recording_or_the_users_own_sharing_keeps_the_archive_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str, name: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, given: str, name: str
 ) -> None:
     """Given in [spark] conf (either driver option) or in a Java environment variable; the option's name is
     what the runner says, never its value."""
@@ -125,16 +125,19 @@ def test_an_agent_a_recording_or_the_users_own_sharing_keeps_the_archive_out(
     def runner(conf: dict[str, str]) -> LocalSparkRunner:
         return LocalSparkRunner("local[1]", "512m", conf, class_archive=archive)
 
+    said = f"the driver runs without the class archive: its Java options include {name}"
     assert conflicting_option("-Xmx1g", given) == name
     assert archive_options(runner({})) == [f"-XX:SharedArchiveFile={archive.path}"]
-    for key in ("spark.driver.extraJavaOptions", "spark.driver.defaultJavaOptions"):
-        assert runner({key: given}).archive() is None
-        assert runner({key: given}).archive_conflict() == name
     user_options = [option for option in given.split() if "Archive" in option]  # the user's own, kept
-    assert archive_options(runner({"spark.driver.extraJavaOptions": given})) == user_options
+    for key in ("spark.driver.extraJavaOptions", "spark.driver.defaultJavaOptions"):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="luigi-interface"):
+            options = archive_options(runner({key: given}))
+        assert options == (user_options if key.endswith("extraJavaOptions") else [])
+        assert [record.getMessage() for record in caplog.records] == [said]
     for variable in JAVA_OPTION_VARIABLES:
         monkeypatch.setenv(variable, given)
-        assert runner({}).archive() is None and archive_options(runner({})) == []
+        assert archive_options(runner({})) == []
         monkeypatch.delenv(variable)
 
 
@@ -144,7 +147,6 @@ def test_other_java_options_keep_the_archive(tmp_path: Path) -> None:
     given = {"spark.driver.extraJavaOptions": "-Xshare:on -Dagent=none -XX:+UseParallelGC -Djavaagent=x"}
     runner = LocalSparkRunner("local[1]", "512m", given, class_archive=archive)
     assert conflicting_option(given["spark.driver.extraJavaOptions"]) is None
-    assert runner.archive() is archive
     assert archive_options(runner) == [f"-XX:SharedArchiveFile={archive.path}"]
 
 
