@@ -505,7 +505,8 @@ def machine_section(n: Numbers) -> list[str]:
         f"- Settings measured (luigi.cfg): `[ingest] part_mb = {settings['part_mb']}`, `compress_level = "
         f"{settings['compress_level']}`; `[spark] driver_memory = {settings['driver_memory']}`, "
         f"`conf = {json.dumps(settings['spark_conf'])}`, "
-        f"`short_job_mb = {settings.get('short_job_mb', 0)}`.\n",
+        f"`short_job_mb = {settings.get('short_job_mb', 0)}`; the transform job's own session settings "
+        f"(spark/transform_dump.py): `{json.dumps(settings.get('transform_session', {}))}`.\n",
     ]
 
 

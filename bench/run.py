@@ -29,6 +29,7 @@ from bench.measure import Run
 from bench.report import write_report
 from bench.synth import SyntheticDump, build
 from runners import class_archive
+from spark import transform_dump
 from tasks import config
 
 WORK = ROOT / "data" / "bench"
@@ -108,6 +109,7 @@ def settings() -> dict:
         "driver_memory": spark.driver_memory,
         "spark_conf": dict(spark.conf),
         "short_job_mb": spark.short_job_mb,
+        "transform_session": dict(transform_dump.SESSION_SETTINGS),
     }
 
 

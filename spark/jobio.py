@@ -6,9 +6,10 @@ FileSystem so the same code writes to a local folder and to GCS.
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
 
@@ -57,9 +58,30 @@ def exists(spark: SparkSession, url: str) -> bool:
 Args = TypeVar("Args")
 
 
-def run_job(app_name: str, run: Callable[[SparkSession, Args], Any], args: Args) -> None:
-    """A job's main: the session spark-submit configured (master, conf), the job's run(), a clean stop."""
-    spark = SparkSession.builder.appName(app_name).getOrCreate()
+def submitted_conf() -> SparkConf:
+    """The Spark properties the job was submitted with (spark-submit's --conf, spark-defaults.conf, Dataproc's
+    properties), read from the driver JVM before a session exists."""
+    SparkContext._ensure_initialized()  # connects to spark-submit's JVM (or starts one); makes no context
+    return SparkConf()
+
+
+def run_job(
+    app_name: str,
+    run: Callable[[SparkSession, Args], Any],
+    args: Args,
+    settings: Mapping[str, str] | None = None,
+) -> None:
+    """A job's main: the session spark-submit configured (master, conf), the job's run(), a clean stop.
+
+    `settings`: Spark properties the job runs best with; each one the submitter set is left as they set it.
+    """
+    builder = SparkSession.builder.appName(app_name)
+    if settings:
+        submitted = submitted_conf()
+        for key, value in settings.items():
+            if not submitted.contains(key):
+                builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     try:
         run(spark, args)
     finally:

@@ -424,6 +424,19 @@ def classify(lines: DataFrame, dump: str) -> DataFrame:
     )
 
 
+# The staged frame goes to local disk once and every output reads it back. Spark's columnar compression of a
+# cached batch gathers statistics for each of its schemes on every value of each column to pick one; LZ4 over
+# each whole block costs less CPU for a little more disk. Java serialisation keeps every object it wrote to a
+# block until it is reset (by default every 100 objects): reset after each batch, a task holds one batch, not
+# all of its part's, and the heap grows less with the dump (BENCHMARKS.md). run_job applies these unless the
+# submitter set them.
+SESSION_SETTINGS = {
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
+    "spark.rdd.compress": "true",
+    "spark.serializer.objectStreamReset": "1",
+}
+
+
 class Transformed(NamedTuple):
     outputs: dict[str, DataFrame]  # the dump's tables by name
     quarantine: DataFrame
@@ -548,7 +561,7 @@ def run(spark: SparkSession, args: TransformArgs) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = TransformArgs.parse(argv, description=__doc__ or "")
-    run_job(f"transform_dump {args.dump}", run, args)
+    run_job(f"transform_dump {args.dump}", run, args, SESSION_SETTINGS)
 
 
 if __name__ == "__main__":
