@@ -167,11 +167,20 @@ class Goal:
 def goal_throughput(n: Numbers) -> Goal:
     new, old = n.rate("spark-2"), n.rate("baseline-2")
     ratio = _ratio(new, old)
+    # the same ratio over the largest sizes, where a fresh job's warm-up weighs least (shown, not judged)
+    new_large = n.marginal("transform", "spark-2", n.t_mid, n.t_large)
+    old_large = n.marginal("transform", "baseline-2", n.t_mid, n.t_large)
+    large = _ratio(new_large, old_large)
+    beside = (
+        f"; {n.t_mid} -> {n.t_large} MB: {_fmt(large, 2, 'x')} ({_fmt(new_large)} vs {_fmt(old_large)} MB/s)"
+        if large
+        else ""
+    )
     return Goal(
         "throughput",
         f"Transform marginal throughput, 2 cores, vs before issue 15 ({n.t_small} -> {n.t_mid} MB)",
         ">= 2x",
-        f"{_fmt(ratio, 2, 'x')} ({_fmt(new)} vs {_fmt(old)} MB/s)",
+        f"{_fmt(ratio, 2, 'x')} ({_fmt(new)} vs {_fmt(old)} MB/s){beside}",
         _check(ratio, lambda v: v >= 2),
         f"spark-2 {_fmt(new)} MB/s, baseline-2 {_fmt(old)} MB/s marginal ({n.t_small} -> {n.t_mid} MB).",
     )
@@ -875,6 +884,9 @@ def projection_section(n: Numbers) -> list[str]:
     total_gb = sum(REAL_RELEASE_GB.values()) * ratio
     per_core, local = n.rate("spark-1"), n.rate("spark-2")
     efficiency = (_ratio(local, per_core) or 1.0) / 2
+    # the local projection takes the largest sizes' rate when measured: a real dump is larger still
+    largest = n.marginal("transform", "spark-2", n.t_mid, n.t_large)
+    local, interval = (largest, (n.t_mid, n.t_large)) if largest else (local, (n.t_small, n.t_mid))
     local_rate = n.marginal("ingest", "local", n.i_mid, n.i_large)
     out = [
         "## Projection for a real release\n",
@@ -889,7 +901,8 @@ def projection_section(n: Numbers) -> list[str]:
     local_h = total_gb * 1000 / local / 3600
     ingest_min = total_gb * 1000 / local_rate / 60 if local_rate else None
     out.append(
-        f"- **Locally, 2 cores**: transforms about {local_h:.1f} h at {local:.1f} MB/s; the ingest is "
+        f"- **Locally, 2 cores**: transforms about {local_h:.1f} h at {local:.1f} MB/s (marginal, "
+        f"{interval[0]} -> {interval[1]} MB); the ingest is "
         f"CPU-bound at {_fmt(local_rate, 0)} MB/s ({_fmt(ingest_min, 0)} min), in practice bounded by the "
         "download from archive.org (17.2 GB compressed: 1.9 h at 2.5 MB/s, 0.2 h at 25 MB/s), "
         "and runs beside the transforms (`--workers 3`, one Spark job at a time).\n"
