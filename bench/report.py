@@ -95,6 +95,10 @@ class Numbers:
         """A transform series' marginal rate between the two smaller transform sizes."""
         return self.marginal("transform", series, self.t_small, self.t_mid)
 
+    def rate_large(self, series: str) -> float | None:
+        """A transform series' marginal rate between the two larger transform sizes (None if unmeasured)."""
+        return self.marginal("transform", series, self.t_mid, self.t_large)
+
     def per_record(self, group: str, series: str, small: int, large: int) -> float | None:
         """Marginal seconds per record between two sizes."""
         t_small, t_large = self.seconds(group, series, small), self.seconds(group, series, large)
@@ -168,8 +172,7 @@ def goal_throughput(n: Numbers) -> Goal:
     new, old = n.rate("spark-2"), n.rate("baseline-2")
     ratio = _ratio(new, old)
     # the same ratio over the largest sizes, where a fresh job's warm-up weighs least (shown, not judged)
-    new_large = n.marginal("transform", "spark-2", n.t_mid, n.t_large)
-    old_large = n.marginal("transform", "baseline-2", n.t_mid, n.t_large)
+    new_large, old_large = n.rate_large("spark-2"), n.rate_large("baseline-2")
     large = _ratio(new_large, old_large)
     beside = (
         f"; {n.t_mid} -> {n.t_large} MB: {_fmt(large, 2, 'x')} ({_fmt(new_large)} vs {_fmt(old_large)} MB/s)"
@@ -885,7 +888,7 @@ def projection_section(n: Numbers) -> list[str]:
     per_core, local = n.rate("spark-1"), n.rate("spark-2")
     efficiency = (_ratio(local, per_core) or 1.0) / 2
     # the local projection takes the largest sizes' rate when measured: a real dump is larger still
-    largest = n.marginal("transform", "spark-2", n.t_mid, n.t_large)
+    largest = n.rate_large("spark-2")
     local, interval = (largest, (n.t_mid, n.t_large)) if largest else (local, (n.t_small, n.t_mid))
     local_rate = n.marginal("ingest", "local", n.i_mid, n.i_large)
     out = [
