@@ -1,9 +1,18 @@
-"""The benchmark report's cold/warm breakdown (bench/report.py): what it derives from bench/jobs/twice.py's
-seconds, on a small results document."""
+"""The benchmark report (bench/report.py) on small results documents: the cold/warm breakdown it derives
+from bench/jobs/twice.py's seconds, the JIT and short-job tables, and the goals judged round by round."""
 
 import pytest
 
-from bench.report import Goal, Numbers, _jit_text, _limits, _start_and_stop, short_job_section, warmup_section
+from bench.report import (
+    Goal,
+    Numbers,
+    _jit_text,
+    _limits,
+    _start_and_stop,
+    goals_section,
+    short_job_section,
+    warmup_section,
+)
 from bench.transform import compile_seconds
 
 MB = 1_000_000
@@ -127,3 +136,50 @@ def test_a_short_jobs_jit_note_says_it_had_no_c2() -> None:
     assert _jit_text(Numbers(document), 1) == (
         "At 1 MB (a short job: C1 only) the JVM's JIT compiler ran 4.0 CPU-s of the run's 16.0 (25 %)."
     )
+
+
+def rounds_document(spark_1mb: list[float], baseline_1mb: list[float]) -> dict:
+    """Three rounds (spark-2 ran three times at the middle size) with the given 1 MB times."""
+    document = results({})
+    document["transform"] = {
+        "spark-2": {
+            "400": [{"seconds": 30.0}] * 3,
+            "1": [{"seconds": seconds} for seconds in spark_1mb],
+        },
+        "baseline-2": {"1": [{"seconds": seconds} for seconds in baseline_1mb]},
+    }
+    return document
+
+
+def test_one_rounds_view_has_that_rounds_run_and_a_series_measured_once_in_every_round() -> None:
+    n = Numbers(rounds_document([9.0, 12.0, 8.0], [20.0]))
+    assert n.rounds() == 3
+    assert [one.seconds("transform", "spark-2", 1) for one in n.by_round()] == [9.0, 12.0, 8.0]
+    assert [one.seconds("transform", "baseline-2", 1) for one in n.by_round()] == [20.0, 20.0, 20.0]
+    assert n.seconds("transform", "spark-2", 1) == 9.0  # the medians' view is unchanged
+
+
+def test_a_series_missing_a_round_is_not_judged_in_it() -> None:
+    n = Numbers(rounds_document([9.0, 12.0], [20.0, 20.0]))
+    assert [one.seconds("transform", "spark-2", 1) for one in n.by_round()] == [9.0, 12.0, None]
+    row = next(line for line in goals_section(n) if line.startswith("| 8 |"))
+    assert row.endswith("| **missed** | 1 of 2 |")  # median 1.90x; 2.22x met, 1.67x missed, round 3 none
+
+
+def test_the_goals_table_counts_the_rounds_met_and_lists_what_each_round_measured() -> None:
+    section = goals_section(Numbers(rounds_document([9.0, 12.0, 8.0], [20.0, 20.0, 20.0])))
+    row = next(line for line in section if line.startswith("| 8 |"))
+    assert row.endswith("| 2.22x (20.0 s -> 9.0 s) | met | 2 of 3 |")
+    assert (
+        "- Goal 8: round 1 2.22x (20.0 s -> 9.0 s) (met); round 2 1.67x (20.0 s -> 12.0 s) (missed); "
+        "round 3 2.50x (20.0 s -> 8.0 s) (met)." in section
+    )
+    unmeasured = next(line for line in section if line.startswith("| 1 |"))
+    assert unmeasured.endswith("| n/a | n/a |")
+
+
+def test_rounds_that_agree_are_not_listed() -> None:
+    section = goals_section(Numbers(rounds_document([9.0, 8.0, 7.0], [20.0])))
+    assert next(line for line in section if line.startswith("| 8 |")).endswith("| met | 3 of 3 |")
+    assert not any(line.startswith("- Goal") for line in section)
+    assert "### Goals the rounds disagree on\n" not in section
