@@ -5,6 +5,7 @@ import json
 import subprocess
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from runners.local import LocalSparkRunner, child_environment
 
@@ -21,7 +22,9 @@ JOB = textwrap.dedent(
 
     def report(spark, out):
         conf = spark.sparkContext.getConf()
-        Path(out).write_text(json.dumps({key: conf.get(key, None) for key in SETTINGS}))
+        imported = sorted(set(dir(spark.sparkContext._jvm)) & {"functions", "PythonUtils", "Column"})
+        values = {key: conf.get(key, None) for key in SETTINGS}
+        Path(out).write_text(json.dumps({**values, "imported": imported}))
 
 
     run_job("settings", report, sys.argv[1], SETTINGS)
@@ -29,9 +32,9 @@ JOB = textwrap.dedent(
 )
 
 
-def session_conf(tmp_path: Path, settings: dict[str, str], submitted: dict[str, str]) -> dict[str, str]:
+def session_conf(tmp_path: Path, settings: dict[str, str], submitted: dict[str, str]) -> dict[str, Any]:
     """The values of `settings`' keys in the session a spark-submit job gets from run_job(settings), submitted
-    with `submitted` as its --conf."""
+    with `submitted` as its --conf, and which of pyspark's common JVM classes its JVM view imports by name."""
     job, out = tmp_path / "job.py", tmp_path / "conf.json"
     job.write_text(JOB)
     conf = {"spark.ui.enabled": "false", **submitted}
@@ -53,4 +56,5 @@ def test_the_job_settings_apply_unless_the_submitter_set_them(tmp_path: Path) ->
         "spark.rdd.compress": "true",
         "spark.serializer": "org.apache.spark.serializer.JavaSerializer",
         "spark.sql.inMemoryColumnarStorage.batchSize": "1234",
+        "imported": ["Column", "PythonUtils", "functions"],  # jobio.JVM_IMPORTS, by their short names
     }
