@@ -10,6 +10,7 @@ from bench.report import (
     _limits,
     _start_and_stop,
     goals_section,
+    projection_section,
     short_job_section,
     warmup_section,
 )
@@ -183,3 +184,30 @@ def test_rounds_that_agree_are_not_listed() -> None:
     assert next(line for line in section if line.startswith("| 8 |")).endswith("| met | 3 of 3 |")
     assert not any(line.startswith("- Goal") for line in section)
     assert "### Goals the rounds disagree on\n" not in section
+
+
+def projection_document(spark_2_at_400: float) -> dict:
+    """spark-1 at 10 MB/s marginal (100 -> 400 MB), spark-2 at 300 MB / (spark_2_at_400 - 30 s)."""
+    document = results({})
+    document["transform"] = {
+        "spark-1": {"100": [{"seconds": 50.0}], "400": [{"seconds": 80.0}]},
+        "spark-2": {"100": [{"seconds": 30.0}], "400": [{"seconds": spark_2_at_400}]},
+    }
+    return document
+
+
+def dataproc_lines(document: dict) -> list[str]:
+    return [line for line in projection_section(Numbers(document)) if line.startswith("- **Dataproc")]
+
+
+def test_the_dataproc_projection_takes_the_parallel_efficiency_measured_1_to_2_cores() -> None:
+    (two_workers, *_) = dataproc_lines(projection_document(48.75))  # 16 MB/s: 1.6x on 2 cores
+    assert "per-core 10.0 MB/s x 8 cores x 0.80 parallel efficiency as measured 1 -> 2 cores," in two_workers
+
+
+def test_a_speed_up_above_linear_is_not_projected_onto_more_cores() -> None:
+    (two_workers, *_) = dataproc_lines(projection_document(37.5))  # 40 MB/s: 4x on 2 cores
+    assert (
+        "per-core 10.0 MB/s x 8 cores x 1.00 parallel efficiency (1 -> 2 cores measured 2.00, above linear: "
+        "noise)" in two_workers
+    )
