@@ -67,17 +67,21 @@ class Numbers:
     def lines(self, size: int) -> int:
         return self.inputs[size]["lines"]
 
+    def _recorded(self, group: str, series: str, size: int | None) -> list[dict]:
+        """Every run of a series at a size, whatever the view."""
+        return self.r[group].get(series, {}).get(str(size), []) if size is not None else []
+
     def runs(self, group: str, series: str, size: int | None) -> list[dict]:
         """A series' runs at a size; in one round's view, that round's run (a series measured once, such as
         the job before issue 15 at the largest size, counts in every round; one missing a round, in none)."""
-        runs = self.r[group].get(series, {}).get(str(size), []) if size is not None else []
+        runs = self._recorded(group, series, size)
         if self.round_no is None or len(runs) <= 1:
             return runs
         return runs[self.round_no : self.round_no + 1]
 
     def rounds(self) -> int:
         """How many interleaved rounds the run made (of spark-2 at the middle transform size)."""
-        return len(Numbers(self.r).runs("transform", "spark-2", self.t_mid))
+        return len(self._recorded("transform", "spark-2", self.t_mid))
 
     def by_round(self) -> list["Numbers"]:
         """The same numbers round by round: each round ran every series side by side."""
